@@ -1,0 +1,127 @@
+"""Min-max normalisation to [-1, 1] fitted on the training split (spec/data.md 3, 2.5).
+
+Springs and charged: one (min, max) pair for positions and one for velocities, global
+extremes over the training split (the original ``load_data``). Kuramoto: one pair per
+feature. Every split is mapped with the training values; the mapping is stored with the
+data set and with every run, so it can be inverted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
+
+
+@dataclass(frozen=True)
+class Normalizer:
+    """``x' = (x - min) * 2 / (max - min) - 1`` per feature group.
+
+    Attributes:
+        groups: for every feature (last axis of ``x``), the index of its (min, max) pair.
+        mins, maxs: one value per group.
+        names: a name per feature, for reports.
+    """
+
+    groups: tuple[int, ...]
+    mins: tuple[float, ...]
+    maxs: tuple[float, ...]
+    names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.mins) != len(self.maxs) or not self.mins:
+            raise ValueError("mins and maxs must be non-empty and of equal length")
+        if any(g < 0 or g >= len(self.mins) for g in self.groups):
+            raise ValueError(f"groups {self.groups} refer to missing min/max pairs")
+        for lo, hi in zip(self.mins, self.maxs, strict=True):
+            if not (np.isfinite(lo) and np.isfinite(hi) and hi > lo):
+                raise ValueError(
+                    f"cannot normalise a feature whose training range is [{lo}, {hi}]; "
+                    "it must be finite and non-empty (is the feature constant?)"
+                )
+
+    @property
+    def n_features(self) -> int:
+        return len(self.groups)
+
+    @classmethod
+    def fit_particles(cls, loc: np.ndarray, vel: np.ndarray) -> Normalizer:
+        """Fit on raw training positions and velocities (any shape)."""
+        return cls(
+            groups=(0, 0, 1, 1),
+            mins=(float(loc.min()), float(vel.min())),
+            maxs=(float(loc.max()), float(vel.max())),
+            names=("x", "y", "vx", "vy"),
+        )
+
+    @classmethod
+    def fit_per_feature(
+        cls, x: np.ndarray, names: tuple[str, ...] = ()
+    ) -> Normalizer:
+        """Fit one pair per feature on training data ``[..., F]``."""
+        flat = x.reshape(-1, x.shape[-1])
+        return cls(
+            groups=tuple(range(x.shape[-1])),
+            mins=tuple(float(v) for v in flat.min(axis=0)),
+            maxs=tuple(float(v) for v in flat.max(axis=0)),
+            names=names,
+        )
+
+    def _per_feature(self, like: ArrayT) -> tuple[ArrayT, ArrayT]:
+        lo = np.array([self.mins[g] for g in self.groups])
+        hi = np.array([self.maxs[g] for g in self.groups])
+        if isinstance(like, torch.Tensor):
+            return (
+                torch.as_tensor(lo, dtype=like.dtype, device=like.device),
+                torch.as_tensor(hi, dtype=like.dtype, device=like.device),
+            )
+        return lo.astype(like.dtype, copy=False), hi.astype(like.dtype, copy=False)
+
+    def _check(self, x: ArrayT) -> None:
+        if x.shape[-1] != self.n_features:
+            raise ValueError(
+                f"normaliser expects {self.n_features} features in the last axis, got "
+                f"shape {tuple(x.shape)}"
+            )
+
+    def transform(self, x: ArrayT) -> ArrayT:
+        """Physical units -> [-1, 1] (training range). Shapes: ``[..., F]``."""
+        self._check(x)
+        lo, hi = self._per_feature(x)
+        return (x - lo) * 2 / (hi - lo) - 1
+
+    def inverse(self, x: ArrayT) -> ArrayT:
+        """[-1, 1] -> physical units. Shapes: ``[..., F]``."""
+        self._check(x)
+        lo, hi = self._per_feature(x)
+        return (x + 1) * (hi - lo) / 2 + lo
+
+    def mse_scale(self) -> np.ndarray:
+        """Per-feature factor turning a normalised squared error into physical units."""
+        lo = np.array([self.mins[g] for g in self.groups])
+        hi = np.array([self.maxs[g] for g in self.groups])
+        return ((hi - lo) / 2) ** 2
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "groups": list(self.groups),
+            "mins": list(self.mins),
+            "maxs": list(self.maxs),
+            "names": list(self.names),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Normalizer:
+        try:
+            return cls(
+                groups=tuple(int(g) for g in d["groups"]),
+                mins=tuple(float(v) for v in d["mins"]),
+                maxs=tuple(float(v) for v in d["maxs"]),
+                names=tuple(str(n) for n in d.get("names", ())),
+            )
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"malformed normaliser state: {err}") from None
