@@ -55,7 +55,9 @@ def test_node_to_edge_sender_first_and_edge_to_node_sum():
     m = torch.randn(b, n * (n - 1), h)
     expected = torch.zeros(b, n, h).index_add_(1, recv, m)
     assert torch.allclose(graph.edge_to_node(m, recv, n), expected, atol=1e-6)
-    assert torch.allclose(graph.edge_to_node(m, recv, n, norm=3.0), expected / 3, atol=1e-6)
+    assert torch.allclose(
+        graph.edge_to_node(m, recv, n, norm=3.0), expected / 3, atol=1e-6
+    )
 
 
 def test_bad_sizes():

@@ -43,13 +43,17 @@ def test_bit_exact_validation_split(reference_dir):
     sample_init("springs", cfg, 2000, 49, rng)  # consume the training draws
     res = simulate_springs(cfg, 3, 5000, rng, integrator="reference")
     assert np.array_equal(res.loc, _ref(reference_dir, "loc", "valid", "springs5", 3))
-    assert np.array_equal(res.edges, _ref(reference_dir, "edges", "valid", "springs5", 3))
+    assert np.array_equal(
+        res.edges, _ref(reference_dir, "edges", "valid", "springs5", 3)
+    )
 
 
 def test_charged_fast_agrees_with_reference_before_chaos():
     cfg = ChargedConfig()
     a = simulate_charged(cfg, 50, 1000, np.random.RandomState(1), integrator="fast")
-    b = simulate_charged(cfg, 50, 1000, np.random.RandomState(1), integrator="reference")
+    b = simulate_charged(
+        cfg, 50, 1000, np.random.RandomState(1), integrator="reference"
+    )
     assert np.allclose(a.loc[:, 0], b.loc[:, 0], atol=1e-9)
     assert np.array_equal(a.edges, b.edges)
 
@@ -79,7 +83,9 @@ def test_graphs_springs_symmetric_charged_rank_one():
 
 @pytest.mark.parametrize("n", [3, 5, 6])
 def test_charged_has_2_pow_n_minus_1_label_patterns(n):
-    c = sample_init("charged", ChargedConfig(n_objects=n), 3000, 9, np.random.default_rng(n))
+    c = sample_init(
+        "charged", ChargedConfig(n_objects=n), 3000, 9, np.random.default_rng(n)
+    )
     off = ~np.eye(n, dtype=bool)
     patterns = {tuple(e[off]) for e in c.edges}
     assert len(patterns) == 2 ** (n - 1)
@@ -168,9 +174,13 @@ def test_config_validation():
 
 
 def test_interaction_strength_and_edge_prob_are_used():
-    s = sample_init("springs", SpringsConfig(edge_prob=0.0), 20, 9, np.random.default_rng(0))
+    s = sample_init(
+        "springs", SpringsConfig(edge_prob=0.0), 20, 9, np.random.default_rng(0)
+    )
     assert s.edges.sum() == 0
-    free = simulate_springs(SpringsConfig(edge_prob=0.0), 5, 1000, np.random.default_rng(0))
+    free = simulate_springs(
+        SpringsConfig(edge_prob=0.0), 5, 1000, np.random.default_rng(0)
+    )
     speed = np.sqrt((free.vel**2).sum(axis=2))
     assert np.allclose(speed, 0.5)  # no forces: speed stays exactly 0.5 (walls keep it)
     stiff = simulate_springs(

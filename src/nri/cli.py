@@ -23,7 +23,9 @@ def _positive_int(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"expected a whole number, got {text!r}"
+        ) from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
     return value
@@ -51,41 +53,70 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         "file layout (loc_train_springs5.npy, ...) plus meta_<suffix>.json.",
     )
     p.add_argument("system", choices=["springs", "charged", "kuramoto"])
-    p.add_argument("--objects", type=_positive_int, default=5, help="number of objects (5)")
-    p.add_argument("--train", type=_positive_int, default=50_000, help="training sims (50000)")
-    p.add_argument("--valid", type=_positive_int, default=10_000, help="validation sims (10000)")
-    p.add_argument("--test", type=_positive_int, default=10_000, help="test sims (10000)")
-    p.add_argument("--seed", type=int, default=42, help="random seed (42)")
-    p.add_argument("--out", type=Path, default=Path("data"), help="output directory (data)")
     p.add_argument(
-        "--length", type=_positive_int, default=5000,
+        "--objects", type=_positive_int, default=5, help="number of objects (5)"
+    )
+    p.add_argument(
+        "--train", type=_positive_int, default=50_000, help="training sims (50000)"
+    )
+    p.add_argument(
+        "--valid", type=_positive_int, default=10_000, help="validation sims (10000)"
+    )
+    p.add_argument(
+        "--test", type=_positive_int, default=10_000, help="test sims (10000)"
+    )
+    p.add_argument("--seed", type=int, default=42, help="random seed (42)")
+    p.add_argument(
+        "--out", type=Path, default=Path("data"), help="output directory (data)"
+    )
+    p.add_argument(
+        "--length",
+        type=_positive_int,
+        default=5000,
         help="integration steps of train/valid simulations (5000 -> 49 frames; particles)",
     )
     p.add_argument(
-        "--length-test", type=_positive_int, default=10000,
+        "--length-test",
+        type=_positive_int,
+        default=10000,
         help="integration steps of test simulations (10000 -> 99 frames; particles)",
     )
     p.add_argument(
-        "--sample-freq", type=_positive_int, default=100,
+        "--sample-freq",
+        type=_positive_int,
+        default=100,
         help="steps between stored frames (100; particles)",
     )
     p.add_argument(
-        "--frames", type=_positive_int, default=49, help="train/valid frames (Kuramoto: 49)"
+        "--frames",
+        type=_positive_int,
+        default=49,
+        help="train/valid frames (Kuramoto: 49)",
     )
     p.add_argument(
-        "--frames-test", type=_positive_int, default=99, help="test frames (Kuramoto: 99)"
+        "--frames-test",
+        type=_positive_int,
+        default=99,
+        help="test frames (Kuramoto: 99)",
     )
-    p.add_argument("--noise", type=_nonneg_float, default=0.0, help="observation noise std")
     p.add_argument(
-        "--interaction-strength", type=float, default=None,
+        "--noise", type=_nonneg_float, default=0.0, help="observation noise std"
+    )
+    p.add_argument(
+        "--interaction-strength",
+        type=float,
+        default=None,
         help="spring constant / Coulomb constant / Kuramoto coupling (system default)",
     )
     p.add_argument(
-        "--edge-prob", type=float, default=0.5,
+        "--edge-prob",
+        type=float,
+        default=0.5,
         help="probability of an interaction (charged: of a +1 charge) (0.5)",
     )
     p.add_argument(
-        "--reference", action="store_true",
+        "--reference",
+        action="store_true",
         help="reproduce the original NRI generator bit for bit (slower; particles only)",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -136,7 +167,8 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
-        "data", help="check a data set and print its summary",
+        "data",
+        help="check a data set and print its summary",
         description="Load a data set (ours or the original NRI files), validate every "
         "file and print shapes, label fractions and the normaliser.",
     )
@@ -184,7 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     from nri import __version__
 
     parser = argparse.ArgumentParser(
-        prog="nri", description="Neural relational inference: simulate, train, evaluate."
+        prog="nri",
+        description="Neural relational inference: simulate, train, evaluate.",
     )
     parser.add_argument("--version", action="version", version=f"nri {__version__}")
     parser.add_argument(
@@ -208,7 +241,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             FloatingPointError) as err:  # fmt: skip
         if args.debug:
             raise
-        name = "" if isinstance(err, UserError | ValueError) else f"{type(err).__name__}: "
+        name = (
+            "" if isinstance(err, UserError | ValueError) else f"{type(err).__name__}: "
+        )
         print(f"nri: error: {name}{err}", file=sys.stderr)
         return EXIT_USER_ERROR
 

@@ -102,14 +102,18 @@ def find_suffixes(path: Path) -> list[str]:
     """Suffixes of the data sets in a directory (from their training edge files)."""
     pattern = re.compile(r"^edges_train_?(.*)\.npy$")
     return sorted(
-        m.group(1) for p in path.glob("edges_train*.npy") if (m := pattern.match(p.name))
+        m.group(1)
+        for p in path.glob("edges_train*.npy")
+        if (m := pattern.match(p.name))
     )
 
 
 def _resolve(path: str | Path, suffix: str | None) -> tuple[Path, str]:
     root = Path(path)
     if not root.exists():
-        raise DataError(f"data directory {root} does not exist; run `nri simulate` first")
+        raise DataError(
+            f"data directory {root} does not exist; run `nri simulate` first"
+        )
     if root.is_file():
         raise DataError(f"{root} is a file; pass the directory that holds the data set")
     found = find_suffixes(root)
@@ -136,12 +140,16 @@ def _load_array(path: Path, what: str) -> np.ndarray:
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as err:
-        raise DataError(f"cannot read {path}: {err} (not a plain numeric .npy file)") from None
+        raise DataError(
+            f"cannot read {path}: {err} (not a plain numeric .npy file)"
+        ) from None
     except OSError as err:
         raise DataError(f"cannot read {path}: {err}; the file is corrupt") from None
     if not isinstance(arr, np.ndarray):
         raise DataError(f"{path} holds several arrays; expected one .npy array")
-    if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+    if not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
         raise DataError(f"{path} has dtype {arr.dtype}; expected a float array")
     if arr.size == 0:
         raise DataError(f"{path} is empty (shape {arr.shape})")
@@ -154,7 +162,9 @@ def _check_finite(arr: np.ndarray, path: Path) -> None:
         raise DataError(f"{path} contains {bad} NaN or infinite values; regenerate it")
 
 
-def read_split(root: Path, suffix: str, split: str, system: str) -> dict[str, np.ndarray]:
+def read_split(
+    root: Path, suffix: str, split: str, system: str
+) -> dict[str, np.ndarray]:
     """Raw arrays of one split, validated.
 
     Shapes:
@@ -162,10 +172,15 @@ def read_split(root: Path, suffix: str, split: str, system: str) -> dict[str, np
         edges ``[S, n, n]``.
     """
     names = file_names(system, suffix, split)
-    arrays = {k: _load_array(root / name, f"{split} split of {suffix}") for k, name in names.items()}
+    arrays = {
+        k: _load_array(root / name, f"{split} split of {suffix}")
+        for k, name in names.items()
+    }
     edges = arrays["edges"]
     if edges.ndim != 3 or edges.shape[1] != edges.shape[2]:
-        raise DataError(f"{root / names['edges']} has shape {edges.shape}; expected [S, n, n]")
+        raise DataError(
+            f"{root / names['edges']} has shape {edges.shape}; expected [S, n, n]"
+        )
     s, n = edges.shape[0], edges.shape[1]
     if system == "kuramoto":
         feat = arrays["feat"]
@@ -221,7 +236,9 @@ def _read_meta(root: Path, suffix: str) -> dict[str, Any] | None:
     try:
         meta = json.loads(path.read_text())
     except (OSError, json.JSONDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}; the metadata file is corrupt") from None
+        raise DataError(
+            f"cannot read {path}: {err}; the metadata file is corrupt"
+        ) from None
     if not isinstance(meta, dict) or meta.get("format") != "nri-dataset":
         raise DataError(f"{path} is not an nri data set metadata file")
     return meta
@@ -260,15 +277,22 @@ def load_dataset(
     if unknown:
         raise DataError(f"unknown split(s) {unknown}; choose from {SPLITS}")
 
-    raw = {s: read_split(root, suffix, s, system) for s in dict.fromkeys(("train", *splits))}
+    raw = {
+        s: read_split(root, suffix, s, system)
+        for s in dict.fromkeys(("train", *splits))
+    }
     n_objects = {s: r["edges"].shape[1] for s, r in raw.items()}
     if len(set(n_objects.values())) > 1:
-        raise DataError(f"splits of {suffix} differ in the number of objects: {n_objects}")
+        raise DataError(
+            f"splits of {suffix} differ in the number of objects: {n_objects}"
+        )
 
     if system == "kuramoto":
         n_feat = {s: r["feat"].shape[3] for s, r in raw.items()}
         if len(set(n_feat.values())) > 1:
-            raise DataError(f"splits of {suffix} differ in the number of features: {n_feat}")
+            raise DataError(
+                f"splits of {suffix} differ in the number of features: {n_feat}"
+            )
         keep = list(kuramoto_features)
         if max(keep) >= n_feat["train"] or min(keep) < 0:
             raise DataError(
@@ -291,12 +315,16 @@ def load_dataset(
         if system == "kuramoto":
             x = np.asarray(r["feat"], dtype=np.float64)[..., keep]  # [S, n, T, D]
         else:
-            loc = np.asarray(r["loc"], dtype=np.float64).transpose(0, 3, 1, 2)  # [S,n,T,2]
+            loc = np.asarray(r["loc"], dtype=np.float64).transpose(
+                0, 3, 1, 2
+            )  # [S,n,T,2]
             vel = np.asarray(r["vel"], dtype=np.float64).transpose(0, 3, 1, 2)
             x = np.concatenate([loc, vel], axis=-1)  # [S, n, T, 4]
         x = normalizer.transform(x).astype(np.float32)
         labels = edge_labels(np.asarray(r["edges"]), system)
-        out[s] = Split(torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(labels))
+        out[s] = Split(
+            torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(labels)
+        )
     return LoadedData(
         splits=out,
         normalizer=normalizer,

@@ -59,9 +59,7 @@ class Normalizer:
         )
 
     @classmethod
-    def fit_per_feature(
-        cls, x: np.ndarray, names: tuple[str, ...] = ()
-    ) -> Normalizer:
+    def fit_per_feature(cls, x: np.ndarray, names: tuple[str, ...] = ()) -> Normalizer:
         """Fit one pair per feature on training data ``[..., F]``."""
         flat = x.reshape(-1, x.shape[-1])
         return cls(

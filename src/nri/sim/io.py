@@ -98,7 +98,9 @@ class DatasetConfig:
         return f"{self.system}{self.n_objects}"
 
     def n_sims(self, split: str) -> int:
-        return {"train": self.n_train, "valid": self.n_valid, "test": self.n_test}[split]
+        return {"train": self.n_train, "valid": self.n_valid, "test": self.n_test}[
+            split
+        ]
 
     def n_frames(self, split: str) -> int:
         if self.system == "kuramoto":
@@ -203,7 +205,9 @@ def write_dataset(
             if cfg.reference:
                 rng: np.random.RandomState | np.random.Generator = legacy
             else:
-                seq = np.random.SeedSequence(cfg.seed, spawn_key=(split_id, start // BLOCK))
+                seq = np.random.SeedSequence(
+                    cfg.seed, spawn_key=(split_id, start // BLOCK)
+                )
                 rng = np.random.Generator(np.random.PCG64(seq))
             chunk = _simulate_chunk(cfg, rng, stop - start, split)
             for key, arr in arrays.items():

@@ -224,7 +224,9 @@ def _forces_reference(
     else:
         p = np.swapaxes(loc, -1, -2)  # [S, n, 2]
         sq = (p**2).sum(axis=-1)  # [S, n]
-        r2 = sq[:, :, None] + sq[:, None, :] - 2 * (p @ loc)  # [S, n, n], as the original
+        r2 = (
+            sq[:, :, None] + sq[:, None, :] - 2 * (p @ loc)
+        )  # [S, n, n], as the original
         with np.errstate(divide="ignore", invalid="ignore"):
             size = cfg.interaction_strength * edges / np.power(r2, 1.5)
     size[:, diag, diag] = 0.0
@@ -462,7 +464,9 @@ def simulate(
     elif integrator == "reference":
         loc, vel = integrate_reference(system, cfg, init, n_steps)
     else:
-        raise ValueError(f"integrator must be 'fast' or 'reference', got {integrator!r}")
+        raise ValueError(
+            f"integrator must be 'fast' or 'reference', got {integrator!r}"
+        )
     if init.loc_noise is not None:
         loc += init.loc_noise * cfg.noise_std
         vel += init.vel_noise * cfg.noise_std
