@@ -249,6 +249,7 @@ def load_dataset(
     suffix: str | None = None,
     splits: tuple[str, ...] = SPLITS,
     kuramoto_features: tuple[int, ...] = (0, 1, 3),
+    normalizer: Normalizer | None = None,
 ) -> LoadedData:
     """Read a data set in the original layout and normalise it with training statistics.
 
@@ -261,6 +262,8 @@ def load_dataset(
         kuramoto_features: features kept from the 4 stored Kuramoto features (dphi,
             sin phi, phase, omega); the default (0, 1, 3) drops the scaled phase, as
             NRI-MPM does.
+        normalizer: use this normalisation (e.g. a trained run's) instead of fitting
+            one on the training split; the training split is then not read unless asked.
 
     Returns:
         :class:`LoadedData` with ``x [S, N, T, F]`` float32 and ``edges [S, E]`` int64.

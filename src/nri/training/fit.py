@@ -1,0 +1,273 @@
+"""``fit``: train a model into a self-describing run directory; ``load_run`` rebuilds it.
+
+Run directory::
+
+    RUN/config.yaml          resolved configuration (model, train, data)
+    RUN/normalizer.json      the training normalisation (to invert predictions)
+    RUN/checkpoints/best.ckpt   lowest validation NLL
+    RUN/checkpoints/last.ckpt   end of the latest epoch (for --resume)
+    RUN/logs/metrics.csv     CSV log;  RUN/tb/  TensorBoard log
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import lightning as L
+import torch
+import yaml
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+from nri.config import ConfigError, RunConfig, from_dict
+from nri.data.dataset import LoadedData, load_dataset
+from nri.data.normalize import Normalizer
+from nri.training.checkpoint import CheckpointError, SafeCheckpointIO, safe_load
+from nri.training.datamodule import NRIDataModule
+from nri.training.module import NRILightning
+
+
+class RunError(ValueError):
+    """A run directory is missing, incomplete or does not match the request."""
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write text to a temporary file in the same directory, then rename it."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def check_compatible(config: RunConfig, data: LoadedData) -> None:
+    """The model's input sizes must match the data (one line naming both)."""
+    mc = config.model_config
+    if data.n_features != mc.n_features:
+        raise ConfigError(
+            f"the data have {data.n_features} features per object but the model expects "
+            f"{mc.n_features}; set model.n_features={data.n_features} or use the matching preset"
+        )
+    frames = int(data.train.x.shape[2])
+    need = getattr(mc, "n_timesteps", frames)
+    if frames < need:
+        raise ConfigError(
+            f"training trajectories have {frames} frames but the encoder needs {need}; "
+            f"set model.n_timesteps={frames} (MLP encoder) or simulate longer trajectories"
+        )
+
+
+def _trainer(config: RunConfig, run_dir: Path, extra_callbacks: list[Any]) -> L.Trainer:
+    t = config.train
+    devices: Any = t.devices
+    if isinstance(devices, str) and devices.isdigit():
+        devices = int(devices)
+    best = ModelCheckpoint(
+        dirpath=run_dir / "checkpoints",
+        filename="best",
+        monitor="val/nll",
+        mode="min",
+        save_top_k=1,
+        save_last=True,
+        enable_version_counter=False,
+    )
+    return L.Trainer(
+        max_epochs=t.epochs,
+        accelerator=t.accelerator,
+        devices=devices,
+        strategy=t.strategy,
+        num_nodes=t.num_nodes,
+        precision=t.precision,  # type: ignore[arg-type]
+        callbacks=[best, *extra_callbacks],
+        logger=[
+            CSVLogger(run_dir, name="logs", version=""),
+            TensorBoardLogger(run_dir, name="tb", version="", default_hp_metric=False),
+        ],
+        plugins=[SafeCheckpointIO()],
+        gradient_clip_val=t.grad_clip,
+        log_every_n_steps=t.log_every_n_steps,
+        enable_progress_bar=t.progress_bar,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        deterministic=True,
+        default_root_dir=run_dir,
+    )
+
+
+class FitResult(NamedTuple):
+    run_dir: Path
+    best_checkpoint: Path
+    last_checkpoint: Path
+    best_val_nll: float
+    seconds: float
+
+
+def fit(
+    config: RunConfig,
+    run_dir: str | Path,
+    data: LoadedData | str | Path | None = None,
+    resume: bool = False,
+    callbacks: list[Any] | None = None,
+) -> FitResult:
+    """Train ``config`` into ``run_dir``; with ``resume`` continue from ``last.ckpt``.
+
+    Args:
+        config: the resolved run configuration. ``config.data.path`` is used when
+            ``data`` is None.
+        run_dir: output directory; must not already hold a run unless ``resume``.
+        data: a loaded data set or its directory.
+        resume: continue the run in ``run_dir`` from its last checkpoint (the saved
+            config must equal ``config`` except for ``train.epochs`` and devices).
+        callbacks: extra Lightning callbacks.
+    """
+    run_dir = Path(run_dir)
+    last = run_dir / "checkpoints" / "last.ckpt"
+    if resume:
+        if not last.exists():
+            raise RunError(f"cannot resume: {last} does not exist (start the run without --resume)")
+        _check_resume_config(run_dir, config)
+    elif (run_dir / "config.yaml").exists():
+        raise RunError(
+            f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
+        )
+
+    if data is None:
+        if config.data.path is None:
+            raise ConfigError("no data given: pass --data DIR")
+        data = config.data.path
+    if not isinstance(data, LoadedData):
+        data = load_dataset(data, config.data.suffix)
+    config = dataclasses.replace(
+        config,
+        data=dataclasses.replace(config.data, path=data.source, suffix=data.suffix),
+    )
+    check_compatible(config, data)
+
+    t = config.train
+    if t.threads is not None:
+        torch.set_num_threads(t.threads)
+    L.seed_everything(t.seed, workers=True, verbose=False)  # the only global seeding
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    if not resume:
+        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
+        write_text_atomic(run_dir / "normalizer.json", json.dumps(data.normalizer.to_dict(), indent=2))
+
+    module = NRILightning(config.to_dict())
+    dm = NRIDataModule(
+        data,
+        batch_size=t.batch_size,
+        shuffle=t.shuffle,
+        seed=t.seed,
+        n_train=t.n_train,
+        n_valid=t.n_valid,
+        num_workers=t.num_workers,
+    )
+    trainer = _trainer(config, run_dir, callbacks or [])
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*could not find the monitored key.*")
+        trainer.fit(module, datamodule=dm, ckpt_path=str(last) if resume else None)
+    seconds = time.perf_counter() - start
+    best_cb = trainer.checkpoint_callback
+    score = getattr(best_cb, "best_model_score", None)
+    return FitResult(
+        run_dir,
+        run_dir / "checkpoints" / "best.ckpt",
+        last,
+        float(score) if score is not None else float("nan"),
+        seconds,
+    )
+
+
+def _check_resume_config(run_dir: Path, config: RunConfig) -> None:
+    saved = read_run_config(run_dir)
+    ignore = {"epochs", "accelerator", "devices", "strategy", "num_nodes", "num_workers",
+              "threads", "progress_bar"}  # fmt: skip
+    a, b = saved.to_dict(), config.to_dict()
+    for section in ("model", "train"):
+        for key in sorted(set(a[section]) | set(b[section])):
+            if section == "train" and key in ignore:
+                continue
+            if a[section].get(key) != b[section].get(key):
+                raise RunError(
+                    f"cannot resume {run_dir}: {section}.{key} was "
+                    f"{a[section].get(key)!r}, now {b[section].get(key)!r}"
+                )
+
+
+def read_run_config(run_dir: str | Path) -> RunConfig:
+    """The resolved configuration saved in a run directory."""
+    path = Path(run_dir) / "config.yaml"
+    if not Path(run_dir).is_dir():
+        raise RunError(f"run directory {run_dir} does not exist")
+    if not path.exists():
+        raise RunError(f"{run_dir} is not a run directory (no config.yaml)")
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise RunError(f"cannot parse {path}: {str(err).splitlines()[0]}") from None
+    if not isinstance(raw, dict):
+        raise RunError(f"{path} is not a run configuration")
+    return from_dict(raw)
+
+
+class LoadedRun(NamedTuple):
+    config: RunConfig
+    model: torch.nn.Module
+    normalizer: Normalizer
+    checkpoint: Path
+
+
+def load_run(run_dir: str | Path, checkpoint: str = "best") -> LoadedRun:
+    """Rebuild a trained model from its run directory (no command-line flags needed).
+
+    Args:
+        run_dir: the directory written by :func:`fit`.
+        checkpoint: "best", "last", or a path to a ``.ckpt`` file.
+    """
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir)
+    norm_path = run_dir / "normalizer.json"
+    try:
+        normalizer = Normalizer.from_dict(json.loads(norm_path.read_text()))
+    except (OSError, json.JSONDecodeError, ValueError) as err:
+        raise RunError(f"cannot read {norm_path}: {err}") from None
+    ckpt_path = (
+        run_dir / "checkpoints" / f"{checkpoint}.ckpt"
+        if checkpoint in ("best", "last")
+        else Path(checkpoint)
+    )
+    ckpt = safe_load(ckpt_path)
+    saved = ckpt.get("hyper_parameters", {}).get("config")
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{ckpt_path} does not carry an nri run configuration")
+    if saved.get("model", {}).get("name") != config.model:
+        raise CheckpointError(
+            f"{ckpt_path} holds a {saved.get('model', {}).get('name')!r} model but the run "
+            f"{run_dir} is {config.model!r}"
+        )
+    module = NRILightning(config.to_dict())
+    try:
+        module.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as err:
+        raise CheckpointError(
+            f"{ckpt_path} does not fit the model of {run_dir}: "
+            f"{str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else err}"
+        ) from None
+    model = module.model.eval()
+    return LoadedRun(config, model, normalizer, ckpt_path)
