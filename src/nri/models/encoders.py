@@ -1,0 +1,198 @@
+"""NRI encoders: q(z | x) over edge types (Kipf et al. 2018; spec/nri.md section 3).
+
+Equation numbers refer to the restatement of NRI in Chen et al. 2021 (NRI-MPM),
+Eqs. (1)-(3) and (8)-(11).
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from nri import graph
+from nri.nn.cnn import CNN, MIN_TIMESTEPS
+from nri.nn.mlp import MLP
+
+EdgeToNodeNorm = Literal["n_in", "n_nodes"]
+
+
+class EncoderOutput(NamedTuple):
+    """Encoder output: ``logits [B, E, K]`` and ``q = softmax(logits) [B, E, K]``.
+
+    Both are float32 (also under autocast), in the edge order of ``graph.py``.
+    """
+
+    logits: Tensor
+    q: Tensor
+
+
+def _norm(n_nodes: int, edge_to_node_norm: EdgeToNodeNorm) -> float:
+    if edge_to_node_norm == "n_in":
+        return float(n_nodes - 1)
+    if edge_to_node_norm == "n_nodes":
+        return float(n_nodes)
+    raise ValueError(
+        f"edge_to_node_norm must be 'n_in' or 'n_nodes', got {edge_to_node_norm!r}"
+    )
+
+
+def _check_x(x: Tensor, n_features: int) -> None:
+    if x.ndim != 4 or x.shape[3] != n_features or x.shape[1] < 2:
+        raise ValueError(
+            f"x must be [B, N, T, F] with N >= 2 and F={n_features}, "
+            f"got {tuple(x.shape)}"
+        )
+
+
+def _output(logits: Tensor) -> EncoderOutput:
+    logits = logits.float()  # [B, E, K]; float32 also under autocast
+    return EncoderOutput(logits, torch.softmax(logits, dim=-1))
+
+
+class MLPEncoder(nn.Module):
+    """NRI MLP encoder (Eqs. (8)-(11), (1)-(2); spec/nri.md 3.1).
+
+    Factor graph: ``h = mlp1(x_i)``; ``e = mlp2([h_s, h_r])`` (kept as skip);
+    ``v = mlp3(edge_to_node(e))``; ``logits = fc_out(mlp4([v_s, v_r, e]))``.
+    Non-factor: ``logits = fc_out(mlp4([mlp3(e), e]))``.
+    710,146 (factor) / 644,610 (non-factor) parameters for T*F = 196, H = 256, K = 2.
+
+    Args:
+        n_timesteps: T, the number of frames the encoder reads (tied to the weights).
+        n_features: F per object.
+        hidden_dim: H.
+        n_edge_types: K.
+        dropout: dropout inside the MLP blocks.
+        factor: factor-graph variant (edge -> node -> edge) instead of edge-only.
+        edge_to_node_norm: ``"n_in"`` divides the sum of incoming edges by N - 1 (a
+            mean; our default); ``"n_nodes"`` divides by N (ethanfetaya/NRI quirk Q1,
+            spec/nri.md 12).
+
+    Shapes:
+        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+
+    Differences from the paper: Eq. 10 writes a plain sum over incoming edges; like the
+    reference code we normalise it (by N - 1 by default, by N with the Q1 switch), and
+    like the reference code the second node-to-edge step concatenates a skip
+    connection from the first edge embedding.
+    """
+
+    def __init__(
+        self,
+        n_timesteps: int,
+        n_features: int,
+        hidden_dim: int = 256,
+        n_edge_types: int = 2,
+        dropout: float = 0.0,
+        factor: bool = True,
+        edge_to_node_norm: EdgeToNodeNorm = "n_in",
+    ) -> None:
+        super().__init__()
+        _norm(2, edge_to_node_norm)  # validate early
+        self.n_timesteps = n_timesteps
+        self.n_features = n_features
+        self.factor = factor
+        self.edge_to_node_norm = edge_to_node_norm
+        h = hidden_dim
+        self.mlp1 = MLP(n_timesteps * n_features, h, h, dropout)
+        self.mlp2 = MLP(2 * h, h, h, dropout)
+        self.mlp3 = MLP(h, h, h, dropout)
+        self.mlp4 = MLP(3 * h if factor else 2 * h, h, h, dropout)
+        self.fc_out = nn.Linear(h, n_edge_types)
+        nn.init.xavier_normal_(self.fc_out.weight)
+        nn.init.constant_(self.fc_out.bias, 0.1)
+
+    def forward(self, x: Tensor) -> EncoderOutput:
+        _check_x(x, self.n_features)
+        b, n, t, f = x.shape
+        if t != self.n_timesteps:
+            raise ValueError(
+                f"x must be [B, N, T, F] with T={self.n_timesteps} for the MLP "
+                f"encoder, got {tuple(x.shape)}"
+            )
+        send, recv = graph.fully_connected(n, x.device)
+        h = self.mlp1(x.reshape(b, n, t * f))  # [B, N, T*F] -> [B, N, H], time-major
+        e = self.mlp2(graph.node_to_edge(h, send, recv))  # [B, E, 2H] -> [B, E, H]
+        skip = e
+        if self.factor:
+            norm = _norm(n, self.edge_to_node_norm)
+            v = graph.edge_to_node(e, recv, n, norm)  # [B, E, H] -> [B, N, H]
+            v = self.mlp3(v)  # [B, N, H]
+            e = torch.cat([graph.node_to_edge(v, send, recv), skip], -1)  # [B, E, 3H]
+        else:
+            e = torch.cat([self.mlp3(e), skip], dim=-1)  # [B, E, 2H]
+        return _output(self.fc_out(self.mlp4(e)))  # [B, E, K]
+
+
+class CNNEncoder(nn.Module):
+    """NRI CNN encoder (Kipf et al. 2018, supplementary; spec/nri.md 3.2).
+
+    Each edge reads the channel sequence ``[x_sender, x_receiver]`` through the
+    temporal :class:`~nri.nn.cnn.CNN`; then, factor graph: ``e = mlp1(cnn)`` (skip),
+    ``v = mlp2(edge_to_node(e))``, ``logits = fc_out(mlp3([v_s, v_r, e]))``;
+    non-factor: ``logits = fc_out(mlp1(cnn))``. 933,379 parameters (factor, F = 4,
+    H = 256, K = 2). Works for any T >= 14.
+
+    Args:
+        n_features: F per object.
+        hidden_dim: H.
+        n_edge_types: K.
+        dropout: dropout in the CNN and MLP blocks.
+        factor: factor-graph variant.
+        edge_to_node_norm: ``"n_in"`` (mean, default) or ``"n_nodes"`` (quirk Q1).
+
+    Shapes:
+        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+
+    Differences from the paper: as for :class:`MLPEncoder` (normalised edge-to-node,
+    skip connection). In the non-factor variant the reference builds ``mlp2`` and
+    ``mlp3`` and never uses them; we do not build them.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_dim: int = 256,
+        n_edge_types: int = 2,
+        dropout: float = 0.0,
+        factor: bool = True,
+        edge_to_node_norm: EdgeToNodeNorm = "n_in",
+    ) -> None:
+        super().__init__()
+        _norm(2, edge_to_node_norm)
+        self.n_features = n_features
+        self.factor = factor
+        self.edge_to_node_norm = edge_to_node_norm
+        h = hidden_dim
+        self.cnn = CNN(2 * n_features, h, h, dropout)
+        self.mlp1 = MLP(h, h, h, dropout)
+        if factor:
+            self.mlp2 = MLP(h, h, h, dropout)
+            self.mlp3 = MLP(3 * h, h, h, dropout)
+        self.fc_out = nn.Linear(h, n_edge_types)
+        nn.init.xavier_normal_(self.fc_out.weight)
+        nn.init.constant_(self.fc_out.bias, 0.1)
+
+    def forward(self, x: Tensor) -> EncoderOutput:
+        _check_x(x, self.n_features)
+        b, n, t, f = x.shape
+        if t < MIN_TIMESTEPS:
+            raise ValueError(
+                f"x must be [B, N, T, F] with T >= {MIN_TIMESTEPS} for the CNN "
+                f"encoder, got {tuple(x.shape)}"
+            )
+        send, recv = graph.fully_connected(n, x.device)
+        pairs = graph.node_to_edge(x, send, recv)  # [B, E, T, 2F], sender first
+        e_count = pairs.shape[1]
+        seq = pairs.reshape(b * e_count, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
+        e = self.cnn(seq).view(b, e_count, -1)  # [B*E, H] -> [B, E, H]
+        e = self.mlp1(e)  # [B, E, H]
+        if self.factor:
+            skip = e
+            norm = _norm(n, self.edge_to_node_norm)
+            v = self.mlp2(graph.edge_to_node(e, recv, n, norm))  # [B, N, H]
+            e = torch.cat([graph.node_to_edge(v, send, recv), skip], -1)  # [B, E, 3H]
+            e = self.mlp3(e)  # [B, E, H]
+        return _output(self.fc_out(e))  # [B, E, K]
