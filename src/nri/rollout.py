@@ -1,0 +1,117 @@
+"""Rollouts of a one-step decoder: teacher forcing, burn-in, forecasting (spec 6).
+
+A decoder step is any callable ``step(x_t, z, state) -> (x_next, state)`` with
+``x_t [B, N, F]`` or ``[B, N, S, F]`` and ``z [B, E, K]``; ``state=None`` starts
+afresh. Outputs are aligned so that output ``j`` predicts frame ``j + 1``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+StepFn = Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]
+
+__all__ = ["StepFn", "rollout", "rollout_sequential", "forecast"]
+
+
+def _check_x(x: Tensor, min_frames: int = 2) -> None:
+    if x.ndim != 4 or x.shape[2] < min_frames:
+        raise ValueError(
+            f"x must be [B, N, T, F] with T >= {min_frames}, got {tuple(x.shape)}"
+        )
+
+
+def rollout(step: StepFn, x: Tensor, z: Tensor, pred_steps: int) -> Tensor:
+    """Periodic teacher forcing with segments as a batch axis (Eqs. (19)-(20)).
+
+    Segments start at the ground-truth frames ``0, P, 2P, ...`` (those before the last
+    frame), are stacked on a segment axis and rolled out in parallel for
+    ``min(P, L - 1)`` steps with the same graph; the state restarts in every segment
+    (right for the Markovian MLP decoder). Output ``j`` is a ``(j mod P) + 1``-step
+    prediction of frame ``j + 1``.
+
+    Args:
+        step: one-step decoder.
+        x: ground-truth window.
+        z: edge weights.
+        pred_steps: P >= 1; ``P = 1`` is one-step teacher forcing.
+
+    Shapes:
+        x ``[B, N, L, F]``, z ``[B, E, K]`` -> ``[B, N, L - 1, F]``.
+    """
+    _check_x(x)
+    if pred_steps < 1:
+        raise ValueError(f"pred_steps must be >= 1, got {pred_steps}")
+    b, n, length, f = x.shape
+    cur = x[:, :, : length - 1 : pred_steps]  # [B, N, S, F] segment starts
+    n_seg = cur.shape[2]
+    state: Tensor | None = None
+    preds = []
+    for _ in range(min(pred_steps, length - 1)):
+        cur, state = step(cur, z, state)  # [B, N, S, F]
+        preds.append(cur)
+    out = torch.stack(preds, dim=3)  # [B, N, S, P', F]
+    out = out.reshape(b, n, n_seg * len(preds), f)  # interleave: segment-major
+    return out[:, :, : length - 1]  # [B, N, L - 1, F]
+
+
+def rollout_sequential(
+    step: StepFn,
+    x: Tensor,
+    z: Tensor,
+    pred_steps: int = 1,
+    burn_in_steps: int | None = None,
+) -> Tensor:
+    """Sequential rollout with the state carried through (the RNN decoder's mode).
+
+    The input at step ``s = 0 .. L-2`` is the ground truth ``x_s`` if
+    ``s <= burn_in_steps`` (burn-in mode, when ``burn_in_steps`` is given) or if
+    ``s % pred_steps == 0`` (otherwise), else the previous prediction.
+
+    Shapes:
+        x ``[B, N, L, F]``, z ``[B, E, K]`` -> ``[B, N, L - 1, F]``.
+    """
+    _check_x(x)
+    if pred_steps < 1:
+        raise ValueError(f"pred_steps must be >= 1, got {pred_steps}")
+    state: Tensor | None = None
+    preds: list[Tensor] = []
+    for s in range(x.shape[2] - 1):
+        if burn_in_steps is not None:
+            truth = s <= burn_in_steps
+        else:
+            truth = s % pred_steps == 0
+        x_in = x[:, :, s] if truth else preds[-1]  # [B, N, F]
+        x_next, state = step(x_in, z, state)
+        preds.append(x_next)
+    return torch.stack(preds, dim=2)  # [B, N, L - 1, F]
+
+
+def forecast(
+    step: StepFn, x_hist: Tensor, z: Tensor, n_steps: int, burn_in: bool
+) -> Tensor:
+    """Predict the ``n_steps`` frames after the last given frame, autoregressively.
+
+    With ``burn_in`` the step first reads the history frames ``0 .. T-2`` (ground truth,
+    outputs discarded) so that its state has seen the whole history (RNN decoder);
+    without it only the last frame is used (Markovian decoders).
+
+    Shapes:
+        x_hist ``[B, N, T, F]``, z ``[B, E, K]`` -> ``[B, N, n_steps, F]``.
+    """
+    _check_x(x_hist, min_frames=1)
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    state: Tensor | None = None
+    if burn_in:
+        for t in range(x_hist.shape[2] - 1):
+            _, state = step(x_hist[:, :, t], z, state)
+    cur = x_hist[:, :, -1]  # [B, N, F]
+    preds = []
+    for _ in range(n_steps):
+        cur, state = step(cur, z, state)
+        preds.append(cur)
+    return torch.stack(preds, dim=2)  # [B, N, n_steps, F]
