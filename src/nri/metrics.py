@@ -1,0 +1,273 @@
+"""Edge and trajectory metrics, accumulated over a whole split (spec/evaluation.md 1).
+
+Accumulators keep sums and counts, so the result over a split is exact whatever the
+batch sizes; ``weighting="per_batch"`` reproduces the reference's unweighted mean of
+per-batch means (quirk Q5) where it applies.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Literal
+
+import numpy as np
+import torch
+from scipy.stats import rankdata
+from torch import Tensor
+
+from nri import graph
+
+Weighting = Literal["sample", "per_batch"]
+
+__all__ = [
+    "confusion_matrix",
+    "permutation_accuracy",
+    "auroc",
+    "asymmetry_count",
+    "squared_error_by_horizon",
+    "Mean",
+    "HorizonMSE",
+    "EdgeMetrics",
+]
+
+
+def confusion_matrix(
+    pred: Tensor, labels: Tensor, n_types: int, n_classes: int
+) -> Tensor:
+    """Counts ``C[t, c]`` of edges with predicted type t and label c.
+
+    Labels < 0 (unknown) are skipped.
+
+    Shapes:
+        pred, labels ``[...]`` int -> ``[n_types, n_classes]`` int64 (on CPU).
+    """
+    if pred.shape != labels.shape:
+        raise ValueError(
+            f"pred and labels must have the same shape, got {tuple(pred.shape)} and "
+            f"{tuple(labels.shape)}"
+        )
+    pred = pred.reshape(-1).long().cpu()
+    labels = labels.reshape(-1).long().cpu()
+    keep = labels >= 0
+    pred, labels = pred[keep], labels[keep]
+    if (pred >= n_types).any() or (labels >= n_classes).any():
+        raise ValueError(
+            f"pred must be < {n_types} and labels < {n_classes}, got max "
+            f"{int(pred.max())} and {int(labels.max())}"
+        )
+    flat = torch.bincount(pred * n_classes + labels, minlength=n_types * n_classes)
+    return flat.view(n_types, n_classes)
+
+
+def permutation_accuracy(confusion: Tensor) -> tuple[float, tuple[int, ...]]:
+    """Best accuracy over relabellings of the edge types, and the mapping used.
+
+    With K types and C classes: if K <= C, the best injective map types -> classes
+    (all K! bijections when K = C); if K > C, the best many-to-one map
+    (``sum_t max_c C[t, c]``). ``mapping[t]`` is the class assigned to type t.
+    Apply it once to the confusion matrix of a whole split, never per batch.
+
+    Shapes:
+        confusion ``[K, C]`` -> (accuracy, mapping of length K).
+    """
+    c = confusion.detach().cpu().to(torch.float64).numpy()
+    k, n_cls = c.shape
+    total = c.sum()
+    if total == 0:
+        return float("nan"), tuple(range(k))
+    if k > n_cls:
+        mapping = tuple(int(i) for i in c.argmax(axis=1))
+        return float(c.max(axis=1).sum() / total), mapping
+    best, best_map = -1.0, tuple(range(k))
+    for perm in itertools.permutations(range(n_cls), k):
+        score = float(c[np.arange(k), perm].sum())
+        if score > best:
+            best, best_map = score, tuple(perm)
+    return best / float(total), best_map
+
+
+def auroc(scores: Tensor | np.ndarray, labels: Tensor | np.ndarray) -> float:
+    """Area under the ROC curve, Mann-Whitney U with average ranks for ties.
+
+    Entries with a negative label are skipped; nan if a class is missing.
+
+    Shapes:
+        scores, labels ``[M]`` (any shape, flattened) -> float.
+    """
+    s = np.asarray(torch.as_tensor(scores).detach().cpu(), dtype=np.float64).ravel()
+    y = np.asarray(torch.as_tensor(labels).detach().cpu()).ravel()
+    if s.shape != y.shape:
+        raise ValueError(f"scores and labels differ in size: {s.shape} vs {y.shape}")
+    keep = y >= 0
+    s, y = s[keep], y[keep]
+    pos = y == 1
+    n_pos, n_neg = int(pos.sum()), int((~pos).sum())
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(s)  # average ranks for ties
+    u = ranks[pos].sum() - n_pos * (n_pos + 1) / 2.0
+    return float(u / (n_pos * n_neg))
+
+
+def asymmetry_count(pred: Tensor) -> tuple[int, int]:
+    """Number of directed edges whose predicted type differs from its reverse edge's.
+
+    Shapes:
+        pred ``[B, E]`` int -> (count, B * E).
+    """
+    if pred.ndim != 2:
+        raise ValueError(f"pred must be [B, E], got {tuple(pred.shape)}")
+    n = int(round((1 + (1 + 4 * pred.shape[1]) ** 0.5) / 2))
+    rev = graph.reverse_index(n, pred.device)
+    return int((pred != pred[:, rev]).sum()), pred.numel()
+
+
+def squared_error_by_horizon(pred: Tensor, target: Tensor) -> tuple[Tensor, int]:
+    """Sum of squared errors per prediction horizon, and the count per horizon.
+
+    Shapes:
+        pred, target ``[B, N, H, F]`` -> (sums ``[H]`` float64, ``B * N * F``).
+    """
+    if pred.shape != target.shape or pred.ndim != 4:
+        raise ValueError(
+            f"pred and target must both be [B, N, H, F], got {tuple(pred.shape)} "
+            f"and {tuple(target.shape)}"
+        )
+    sq = (pred.detach().double() - target.detach().double()).pow(2)  # [B, N, H, F]
+    b, n, _, f = pred.shape
+    return sq.sum(dim=(0, 1, 3)), b * n * f
+
+
+class Mean:
+    """Mean of a quantity over a split: ``update(value_sum, count)``, ``compute()``.
+
+    With ``weighting="per_batch"`` every update counts as one batch whose mean is
+    ``value_sum / count`` (the reference's unweighted mean of batch means, Q5).
+    """
+
+    def __init__(self, weighting: Weighting = "sample") -> None:
+        self.weighting = weighting
+        self.total = 0.0
+        self.count = 0.0
+
+    def update(self, value_sum: float | Tensor, count: int) -> None:
+        v = float(value_sum)
+        if self.weighting == "per_batch":
+            self.total += v / count
+            self.count += 1
+        else:
+            self.total += v
+            self.count += count
+
+    def compute(self) -> float:
+        return self.total / self.count if self.count else float("nan")
+
+
+class HorizonMSE:
+    """MSE per prediction horizon over a split (spec/evaluation.md 1.5).
+
+    Shapes:
+        update: sums ``[H]`` and a count (e.g. from :func:`squared_error_by_horizon`
+        or ``NRI.evaluate_batch``); compute -> ``[H]`` float64.
+    """
+
+    def __init__(self, weighting: Weighting = "sample") -> None:
+        self.weighting = weighting
+        self.sums: Tensor | None = None
+        self.count = 0
+
+    def update(self, sums: Tensor, count: int) -> None:
+        sums = sums.detach().double().cpu()
+        if self.weighting == "per_batch":
+            sums, count = sums / count, 1
+        self.sums = sums if self.sums is None else self.sums + sums
+        self.count += count
+
+    def compute(self) -> Tensor:
+        if self.sums is None:
+            raise RuntimeError("HorizonMSE.compute() called before any update")
+        return self.sums / self.count
+
+
+class EdgeMetrics:
+    """Edge metrics over a split: raw and permutation-invariant accuracy, AUROC, asym.
+
+    ``update(logits, labels)`` per batch; ``compute()`` once at the end. The predicted
+    type is the argmax of the logits. The AUROC score (binary labels only) is the
+    posterior mass of the types mapped to label 1: with ``skip_first`` the fixed map
+    type 0 -> 0, others -> 1 (score ``1 - q_0``), otherwise the best map of
+    :func:`permutation_accuracy`. Labels < 0 are ignored by accuracy and AUROC.
+
+    Args:
+        n_edge_types: K.
+        n_classes: number of label classes (2 for interaction / none).
+        skip_first: use the fixed skip-first map for the AUROC score.
+        weighting: ``"per_batch"`` makes ``acc`` the unweighted mean of per-batch raw
+            accuracies (reference quirk Q5); the other metrics are always exact.
+
+    Shapes:
+        update: logits ``[B, E, K]``, labels ``[B, E]`` int.
+    """
+
+    def __init__(
+        self,
+        n_edge_types: int,
+        n_classes: int = 2,
+        skip_first: bool = False,
+        weighting: Weighting = "sample",
+    ) -> None:
+        self.n_edge_types = n_edge_types
+        self.n_classes = n_classes
+        self.skip_first = skip_first
+        self.confusion = torch.zeros(n_edge_types, n_classes, dtype=torch.int64)
+        self.acc = Mean(weighting)
+        self.asym = Mean("sample")
+        self._q: list[Tensor] = []
+        self._labels: list[Tensor] = []
+
+    def update(self, logits: Tensor, labels: Tensor) -> None:
+        if logits.ndim != 3 or logits.shape[2] != self.n_edge_types:
+            raise ValueError(
+                f"logits must be [B, E, K={self.n_edge_types}], got "
+                f"{tuple(logits.shape)}"
+            )
+        if labels.shape != logits.shape[:2]:
+            raise ValueError(
+                f"labels must be [B, E] = {tuple(logits.shape[:2])}, got "
+                f"{tuple(labels.shape)}"
+            )
+        logits = logits.detach()
+        pred = logits.argmax(dim=-1)  # [B, E]
+        conf = confusion_matrix(pred, labels, self.n_edge_types, self.n_classes)
+        self.confusion += conf
+        n_known = int(conf.sum())
+        if n_known:
+            self.acc.update(int(conf.diagonal().sum()), n_known)
+        self.asym.update(*asymmetry_count(pred))
+        if self.n_classes == 2:
+            self._q.append(torch.softmax(logits.double(), dim=-1).cpu())  # [B, E, K]
+            self._labels.append(labels.detach().cpu())
+
+    def permutation(self) -> tuple[float, tuple[int, ...]]:
+        """Permutation-invariant accuracy and its type -> class mapping."""
+        return permutation_accuracy(self.confusion)
+
+    def compute(self) -> dict[str, float]:
+        """``acc`` (raw), ``acc_perm``, ``auroc``, ``asym``, ``n_edges`` (labelled)."""
+        acc_perm, mapping = self.permutation()
+        out = {
+            "acc": self.acc.compute(),
+            "acc_perm": acc_perm,
+            "asym": self.asym.compute(),
+            "n_edges": float(self.confusion.sum()),
+            "auroc": float("nan"),
+        }
+        if self._q:
+            q = torch.cat(self._q)  # [S, E, K]
+            if self.skip_first:
+                score = 1.0 - q[..., 0]  # [S, E]
+            else:
+                to_one = torch.tensor([m == 1 for m in mapping])  # [K]
+                score = q[..., to_one].sum(-1)  # [S, E]
+            out["auroc"] = auroc(score, torch.cat(self._labels))
+        return out
