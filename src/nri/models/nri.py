@@ -1,0 +1,384 @@
+"""The NRI model: a VAE over edge types (Kipf et al. 2018; spec/nri.md)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from nri import rollout as ro
+from nri.losses import gaussian_nll, kl_categorical, kl_categorical_uniform
+from nri.models.decoders import MLPDecoder, RNNDecoder
+from nri.models.encoders import CNNEncoder, EncoderOutput, MLPEncoder
+from nri.nn.cnn import MIN_TIMESTEPS
+from nri.nn.gumbel import gumbel_softmax
+
+
+@dataclass(frozen=True)
+class NRIConfig:
+    """NRI settings; defaults are the reference's (spec/nri.md 8) with our quirk fixes.
+
+    Each reference quirk (spec/nri.md 12) is one switch away; the reference value is
+    given in the comment.
+    """
+
+    # data
+    n_features: int = 4  # F: (x, y, vx, vy) for springs / charged, 3 for Kuramoto
+    n_timesteps: int = 49  # T frames read by the encoder (MLP encoder: tied to it)
+    # model
+    n_edge_types: int = 2  # K
+    encoder: Literal["mlp", "cnn"] = "mlp"
+    decoder: Literal["mlp", "rnn"] = "mlp"
+    encoder_hidden_dim: int = 256
+    decoder_hidden_dim: int = 256  # message, hidden and output widths of the decoder
+    encoder_dropout: float = 0.0
+    decoder_dropout: float = 0.0
+    factor: bool = True  # factor-graph encoder (edge -> node -> edge)
+    skip_first: bool = False  # type 0 = "no interaction" (advised: springs, Kuramoto)
+    # sampling and loss
+    tau: float = 0.5  # Gumbel-softmax temperature
+    hard: bool = False  # straight-through hard samples in training (val/test: hard)
+    variance: float = 5e-5  # sigma^2 of the Gaussian likelihood
+    prior: tuple[float, ...] | None = None  # length-K prior; None = uniform (Q10)
+    pred_steps: int = 10  # P: teacher forcing every P steps; RNN: burn-in T - P
+    # evaluation
+    val_pred_steps: int = 10  # Q4, reference: 1 (one-step validation and selection)
+    eval_graph: Literal["sample", "argmax"] = "sample"  # Q13 test graph; "sample" = ref
+    test_horizon: int = 20  # rollout length of the test protocol
+    # reference quirks (spec/nri.md 12)
+    edge_to_node_norm: Literal["n_in", "n_nodes"] = "n_in"  # Q1, reference: "n_nodes"
+    rnn_agg_norm: Literal["n_in", "n_features"] = "n_in"  # Q2, reference: "n_features"
+    decoder_dropout_in_eval: bool = False  # Q6, reference: True
+    kl_add_const: bool = True  # Q7, reference: False (negative "KL" logged)
+    # optimisation (read by nri.training; the model does not use them)
+    lr: float = 5e-4  # Adam, betas (0.9, 0.999), eps 1e-8, no weight decay
+    lr_decay_step: int = 200  # StepLR step in epochs
+    lr_decay_gamma: float = 0.5
+    lr_step_before_epoch: bool = False  # Q3, reference: True (halves at 199, 399)
+
+    def __post_init__(self) -> None:
+        positive = (
+            "n_features n_timesteps n_edge_types encoder_hidden_dim "
+            "decoder_hidden_dim pred_steps val_pred_steps test_horizon lr_decay_step"
+        )
+        for name in positive.split():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"NRIConfig.{name} must be an int >= 1, got {value!r}")
+        choices: dict[str, tuple[object, ...]] = {
+            "encoder": ("mlp", "cnn"),
+            "decoder": ("mlp", "rnn"),
+            "eval_graph": ("sample", "argmax"),
+            "edge_to_node_norm": ("n_in", "n_nodes"),
+            "rnn_agg_norm": ("n_in", "n_features"),
+        }
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(
+                    f"NRIConfig.{name} must be one of {allowed}, "
+                    f"got {getattr(self, name)!r}"
+                )
+        for name in ("encoder_dropout", "decoder_dropout"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(
+                    f"NRIConfig.{name} must be in [0, 1), got {getattr(self, name)!r}"
+                )
+        for name in ("tau", "variance", "lr", "lr_decay_gamma"):
+            if not getattr(self, name) > 0:
+                raise ValueError(
+                    f"NRIConfig.{name} must be > 0, got {getattr(self, name)!r}"
+                )
+        if self.skip_first and self.n_edge_types < 2:
+            raise ValueError(
+                f"skip_first needs n_edge_types >= 2, got {self.n_edge_types}"
+            )
+        if self.encoder == "cnn" and self.n_timesteps < MIN_TIMESTEPS:
+            raise ValueError(
+                f"the CNN encoder needs n_timesteps >= {MIN_TIMESTEPS}, "
+                f"got {self.n_timesteps}"
+            )
+        for name in ("pred_steps", "val_pred_steps"):
+            if getattr(self, name) > self.n_timesteps - 1:
+                raise ValueError(
+                    f"NRIConfig.{name} must be <= n_timesteps - 1 = "
+                    f"{self.n_timesteps - 1}, got {getattr(self, name)}"
+                )
+        if self.prior is not None:
+            p = tuple(self.prior)
+            if len(p) != self.n_edge_types or min(p) <= 0 or abs(sum(p) - 1) > 1e-6:
+                raise ValueError(
+                    f"NRIConfig.prior must be {self.n_edge_types} positive numbers "
+                    f"summing to 1, got {self.prior!r}"
+                )
+
+
+class LossOutput(NamedTuple):
+    """``loss`` (scalar, float32), ``logs`` (scalar tensors, detached), ``logits``."""
+
+    loss: Tensor
+    logs: dict[str, Tensor]
+    logits: Tensor
+
+
+class EvalOutput(NamedTuple):
+    """Sums for one test batch, to be accumulated over the split.
+
+    Fields:
+        logits: ``[B, E, K]`` encoder logits on frames ``0 .. T-1``.
+        z: ``[B, E, K]`` the (hard) graph used by the decoder.
+        sq_err: ``[H]`` float64, sum over batch, objects and features of the squared
+            error of the h-step-ahead prediction (frame ``T + h``).
+        count: ``B * N * F``, the number of terms in each entry of ``sq_err``.
+        one_step_sq_err: scalar float64, sum of squared one-step errors over the last
+            ``T`` frames (pure teacher forcing).
+        one_step_count: number of terms in ``one_step_sq_err``.
+    """
+
+    logits: Tensor
+    z: Tensor
+    sq_err: Tensor
+    count: int
+    one_step_sq_err: Tensor
+    one_step_count: int
+
+
+class NRI(nn.Module):
+    """Neural relational inference (Kipf et al. 2018), a VAE over edge types.
+
+    Encoder ``q(z | x) = softmax(f_enc(x))`` (Eqs. (1)-(2), (8)-(11) of the restatement
+    in Chen et al. 2021), Gumbel-softmax samples (Eq. (3)), a one-step decoder rolled
+    out with periodic teacher forcing (Eqs. (4), (19)-(21), (25)-(27)) and the ELBO
+    (Eq. (5)) with a factorised uniform (or given) prior: ``loss = nll + kl``, both
+    divided by ``B * N`` (spec/nri.md 7).
+
+    Args:
+        config: an :class:`NRIConfig`.
+
+    Shapes:
+        x ``[B, N, T, F]``; logits, q, z ``[B, E, K]``; edge_types ``[B, E]``.
+
+    Differences from the paper: the encoder mean-normalises its edge-to-node step
+    (reference: divides by N, switch ``edge_to_node_norm``); the RNN decoder averages
+    incoming messages (reference: divides by F, ``rnn_agg_norm``); validation uses the
+    training horizon ``val_pred_steps = 10`` (reference and paper: 1); the logged KL
+    includes ``log K`` per edge (reference: omitted, ``kl_add_const``); a prior is a
+    length-K config vector used in training and validation.
+    """
+
+    def __init__(self, config: NRIConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.encoder: MLPEncoder | CNNEncoder
+        if c.encoder == "mlp":
+            self.encoder = MLPEncoder(
+                c.n_timesteps,
+                c.n_features,
+                c.encoder_hidden_dim,
+                c.n_edge_types,
+                c.encoder_dropout,
+                c.factor,
+                c.edge_to_node_norm,
+            )
+        else:
+            self.encoder = CNNEncoder(
+                c.n_features,
+                c.encoder_hidden_dim,
+                c.n_edge_types,
+                c.encoder_dropout,
+                c.factor,
+                c.edge_to_node_norm,
+            )
+        self.decoder: MLPDecoder | RNNDecoder
+        if c.decoder == "mlp":
+            h = c.decoder_hidden_dim
+            self.decoder = MLPDecoder(
+                c.n_features,
+                c.n_edge_types,
+                h,
+                h,
+                h,
+                c.decoder_dropout,
+                c.skip_first,
+                c.decoder_dropout_in_eval,
+            )
+        else:
+            self.decoder = RNNDecoder(
+                c.n_features,
+                c.n_edge_types,
+                c.decoder_hidden_dim,
+                c.decoder_dropout,
+                c.skip_first,
+                c.rnn_agg_norm,
+                c.decoder_dropout_in_eval,
+            )
+        log_prior = torch.log(torch.tensor(c.prior)) if c.prior is not None else None
+        self.register_buffer("log_prior", log_prior, persistent=False)
+
+    def _check_x(self, x: Tensor, min_frames: int) -> None:
+        f = self.config.n_features
+        if x.ndim != 4 or x.shape[3] != f or x.shape[2] < min_frames:
+            raise ValueError(
+                f"x must be [B, N, T, F] with F={f} and T >= {min_frames}, "
+                f"got {tuple(x.shape)}"
+            )
+
+    def encode(self, x: Tensor) -> EncoderOutput:
+        """Edge-type logits and posterior.
+
+        Shapes:
+            x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+        """
+        return self.encoder(x)
+
+    def sample_edges(
+        self, logits: Tensor, hard: bool, generator: torch.Generator | None = None
+    ) -> Tensor:
+        """Gumbel-softmax sample with the configured temperature.
+
+        Shapes:
+            logits ``[B, E, K]`` -> z ``[B, E, K]`` float32.
+        """
+        return gumbel_softmax(logits, self.config.tau, hard, generator)
+
+    def predict(self, x: Tensor, z: Tensor, pred_steps: int) -> Tensor:
+        """Teacher-forced multi-step prediction of frames ``1 .. L-1`` (spec 6).
+
+        MLP decoder: segments every ``pred_steps`` frames; RNN decoder: burn-in with
+        ground truth at steps ``0 .. L - pred_steps``, then its own predictions.
+
+        Shapes:
+            x ``[B, N, L, F]``, z ``[B, E, K]`` -> ``[B, N, L-1, F]``.
+        """
+        if self.decoder.stateful:
+            burn_in = x.shape[2] - pred_steps
+            return ro.rollout_sequential(self.decoder.step, x, z, burn_in_steps=burn_in)
+        return ro.rollout(self.decoder.step, x, z, pred_steps)
+
+    def forecast(self, x_hist: Tensor, z: Tensor, n_steps: int) -> Tensor:
+        """Roll out ``n_steps`` frames after the last frame of ``x_hist``.
+
+        The MLP decoder sees only the last frame; the RNN decoder burns in over the
+        whole history first.
+
+        Shapes:
+            x_hist ``[B, N, T, F]``, z ``[B, E, K]`` -> ``[B, N, n_steps, F]``.
+        """
+        self._check_x(x_hist, 1)
+        return ro.forecast(
+            self.decoder.step, x_hist, z, n_steps, burn_in=self.decoder.stateful
+        )
+
+    def _kl(self, q: Tensor) -> Tensor:
+        if self.log_prior is not None:
+            return kl_categorical(q, self.log_prior)
+        return kl_categorical_uniform(q, add_const=self.config.kl_add_const)
+
+    def _loss(
+        self,
+        x: Tensor,
+        generator: torch.Generator | None,
+        edge_types: Tensor | None,
+        hard: bool,
+        pred_steps: int,
+        log_one_step: bool,
+    ) -> LossOutput:
+        self._check_x(x, pred_steps + 1)
+        logits, q = self.encode(x)  # [B, E, K] x2
+        z = self.sample_edges(logits, hard, generator)  # [B, E, K]
+        pred = self.predict(x, z, pred_steps)  # [B, N, L-1, F]
+        target = x[:, :, 1:]
+        nll = gaussian_nll(pred, target, self.config.variance)
+        kl = self._kl(q)
+        loss = nll + kl
+        logs = {
+            "nll": nll.detach(),
+            "kl": kl.detach(),
+            "mse": (pred.detach().float() - target.float()).pow(2).mean(),
+        }
+        if log_one_step and pred_steps != 1:
+            pred1 = self.predict(x, z, 1)  # [B, N, L-1, F]
+            logs["nll_1step"] = gaussian_nll(pred1, target, self.config.variance)
+            logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
+            logs = {k: v.detach() for k, v in logs.items()}
+        if edge_types is not None:
+            if edge_types.shape != logits.shape[:2]:
+                raise ValueError(
+                    f"edge_types must be [B, E] = {tuple(logits.shape[:2])}, got "
+                    f"{tuple(edge_types.shape)}"
+                )
+            known = edge_types >= 0
+            correct = (logits.detach().argmax(-1) == edge_types) & known
+            logs["acc"] = correct.sum() / known.sum().clamp(min=1)
+        return LossOutput(loss, logs, logits)
+
+    def loss(
+        self,
+        x: Tensor,
+        generator: torch.Generator | None = None,
+        edge_types: Tensor | None = None,
+    ) -> LossOutput:
+        """Training loss: negative ELBO / N with ``pred_steps`` rollouts.
+
+        Relaxed Gumbel samples unless ``config.hard``. Logs ``nll``, ``kl``, ``mse``
+        and ``acc`` (raw, when ``edge_types`` is given; labels < 0 ignored).
+
+        Shapes:
+            x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar loss,
+            logits ``[B, E, K]``.
+        """
+        c = self.config
+        return self._loss(x, generator, edge_types, c.hard, c.pred_steps, False)
+
+    def validation_loss(
+        self,
+        x: Tensor,
+        generator: torch.Generator | None = None,
+        edge_types: Tensor | None = None,
+    ) -> LossOutput:
+        """Validation loss: hard Gumbel samples, ``val_pred_steps`` rollouts.
+
+        Also logs ``nll_1step`` and ``mse_1step`` when ``val_pred_steps != 1``. Call
+        it in eval mode under ``torch.no_grad()``.
+
+        Shapes:
+            as :meth:`loss`.
+        """
+        c = self.config
+        return self._loss(x, generator, edge_types, True, c.val_pred_steps, True)
+
+    @torch.no_grad()
+    def evaluate_batch(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> EvalOutput:
+        """Test protocol on one batch of long trajectories (spec/evaluation.md 2).
+
+        Encoder on frames ``0 .. T-1``; graph = one hard Gumbel sample (or the argmax
+        with ``eval_graph="argmax"``); rollout of ``test_horizon`` frames after frame
+        ``T`` (MLP decoder: from frame ``T`` alone; RNN decoder: burn-in on frames
+        ``0 .. T``); one-step errors on the last ``T`` frames. Returns sums so that a
+        caller can accumulate exact means (``metrics.HorizonMSE``). Call in eval mode.
+
+        Shapes:
+            x ``[B, N, L, F]`` with ``L >= T + 1 + test_horizon`` (99 in the test set).
+        """
+        c = self.config
+        self._check_x(x, c.n_timesteps + 1 + c.test_horizon)
+        logits, _ = self.encode(x[:, :, : c.n_timesteps])  # [B, E, K]
+        if c.eval_graph == "argmax":
+            z = torch.nn.functional.one_hot(logits.argmax(-1), c.n_edge_types).float()
+        else:
+            z = self.sample_edges(logits, True, generator)  # [B, E, K]
+        hist = x[:, :, : c.n_timesteps + 1]  # frames 0 .. T
+        pred = self.forecast(hist, z, c.test_horizon)  # [B, N, H, F]
+        target = x[:, :, c.n_timesteps + 1 : c.n_timesteps + 1 + c.test_horizon]
+        sq = (pred.double() - target.double()).pow(2)  # [B, N, H, F]
+        b, n, _, f = x.shape
+        window = x[:, :, -c.n_timesteps :]  # last T frames
+        pred1 = self.predict(window, z, 1)  # [B, N, T-1, F]
+        sq1 = (pred1.double() - window[:, :, 1:].double()).pow(2).sum()
+        return EvalOutput(
+            logits, z, sq.sum(dim=(0, 1, 3)), b * n * f, sq1, math.prod(pred1.shape)
+        )
