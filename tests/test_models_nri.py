@@ -163,6 +163,30 @@ def test_evaluate_batch_follows_the_test_protocol(decoder: str) -> None:
         model.evaluate_batch(x[:, :, :18])
 
 
+def test_dynamic_graph_q14_reinfers_from_ground_truth_windows() -> None:
+    with pytest.raises(ValueError, match="dynamic_graph"):
+        NRIConfig(dynamic_graph=True)
+    model = small(decoder="rnn", dynamic_graph=True, test_horizon=4).eval()
+    x = x_data(2 * T + 1)
+    out = model.evaluate_batch(x, torch.Generator().manual_seed(6))
+    gen = torch.Generator().manual_seed(6)
+    with torch.no_grad():
+        z = gumbel_softmax(model.encode(x[:, :, :T]).logits, 0.5, True, gen)
+        state, preds = None, []
+        for s in range(T + 4):
+            if s >= T:  # fresh hard sample from the window of ground truth [s-T, s)
+                logits = model.encode(x[:, :, s - T : s]).logits
+                z = gumbel_softmax(logits, 0.5, True, gen)
+            y, state = model.decoder.step(x[:, :, s] if s <= T else preds[-1], z, state)
+            preds.append(y)
+    pred = torch.stack(preds[T:], 2)
+    sq = (pred.double() - x[:, :, T + 1 : T + 5].double()).pow(2).sum(dim=(0, 1, 3))
+    torch.testing.assert_close(out.sq_err, sq)
+    static = small(decoder="rnn", test_horizon=4).eval()
+    ref = static.evaluate_batch(x, torch.Generator().manual_seed(6))
+    assert not torch.allclose(ref.sq_err[1:], out.sq_err[1:])
+
+
 def test_eval_graph_argmax_is_deterministic() -> None:
     model = small(eval_graph="argmax").eval()
     x = x_data(35)

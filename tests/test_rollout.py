@@ -111,3 +111,26 @@ def test_errors(data) -> None:  # noqa: ANN001
         ro.rollout(dec.step, x[:, :, 0], z, 2)
     with pytest.raises(ValueError, match="n_steps"):
         ro.forecast(dec.step, x, z, 0, burn_in=False)
+
+
+def test_dynamic_graph_switches_graph_after_burn_in(data) -> None:  # noqa: ANN001
+    x, z = data
+    dec = rnn()
+    z2 = torch.softmax(torch.randn_like(z), -1)
+    burn = 5
+    asked = []
+
+    def graph_at(s: int) -> torch.Tensor:
+        asked.append(s)
+        return z2
+
+    out = ro.rollout_sequential(dec.step, x, z, burn_in_steps=burn, graph_at=graph_at)
+    assert asked == list(range(burn, T - 1))
+    state, preds = None, []
+    for s in range(T - 1):
+        x_in = x[:, :, s] if s <= burn else preds[-1]
+        y, state = dec.step(x_in, z if s < burn else z2, state)
+        preds.append(y)
+    torch.testing.assert_close(out, torch.stack(preds, 2), rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match="burn_in_steps"):
+        ro.rollout_sequential(dec.step, x, z, graph_at=graph_at)

@@ -64,6 +64,7 @@ def rollout_sequential(
     z: Tensor,
     pred_steps: int = 1,
     burn_in_steps: int | None = None,
+    graph_at: Callable[[int], Tensor] | None = None,
 ) -> Tensor:
     """Sequential rollout with the state carried through (the RNN decoder's mode).
 
@@ -71,15 +72,24 @@ def rollout_sequential(
     ``s <= burn_in_steps`` (burn-in mode, when ``burn_in_steps`` is given) or if
     ``s % pred_steps == 0`` (otherwise), else the previous prediction.
 
+    ``graph_at`` (burn-in mode only) gives the graph of every step
+    ``s >= burn_in_steps`` instead of ``z``: the reference's dynamic graph
+    (spec/nri.md 6.1, quirk Q14), typically re-inferred from the ground-truth frames
+    ``[s - burn_in_steps, s)``, which lie inside the predicted horizon for later steps.
+
     Shapes:
-        x ``[B, N, L, F]``, z ``[B, E, K]`` -> ``[B, N, L - 1, F]``.
+        x ``[B, N, L, F]``, z and ``graph_at(s)`` ``[B, E, K]`` -> ``[B, N, L - 1, F]``.
     """
     _check_x(x)
     if pred_steps < 1:
         raise ValueError(f"pred_steps must be >= 1, got {pred_steps}")
+    if graph_at is not None and burn_in_steps is None:
+        raise ValueError("graph_at (dynamic graph) needs burn_in_steps")
     state: Tensor | None = None
     preds: list[Tensor] = []
     for s in range(x.shape[2] - 1):
+        if graph_at is not None and burn_in_steps is not None and s >= burn_in_steps:
+            z = graph_at(s)
         if burn_in_steps is not None:
             truth = s <= burn_in_steps
         else:

@@ -48,6 +48,7 @@ class NRIConfig:
     val_pred_steps: int = 10  # Q4, reference: 1 (one-step validation and selection)
     eval_graph: Literal["sample", "argmax"] = "sample"  # Q13 test graph; "sample" = ref
     test_horizon: int = 20  # rollout length of the test protocol
+    dynamic_graph: bool = False  # Q14, RNN decoder, test only: re-infer z every step
     # reference quirks (spec/nri.md 12)
     edge_to_node_norm: Literal["n_in", "n_nodes"] = "n_in"  # Q1, reference: "n_nodes"
     rnn_agg_norm: Literal["n_in", "n_features"] = "n_in"  # Q2, reference: "n_features"
@@ -94,6 +95,10 @@ class NRIConfig:
         if self.skip_first and self.n_edge_types < 2:
             raise ValueError(
                 f"skip_first needs n_edge_types >= 2, got {self.n_edge_types}"
+            )
+        if self.dynamic_graph and self.decoder != "rnn":
+            raise ValueError(
+                f"dynamic_graph needs the RNN decoder, got decoder={self.decoder!r}"
             )
         if self.encoder == "cnn" and self.n_timesteps < MIN_TIMESTEPS:
             raise ValueError(
@@ -252,6 +257,7 @@ class NRI(nn.Module):
         Shapes:
             x ``[B, N, L, F]``, z ``[B, E, K]`` -> ``[B, N, L-1, F]``.
         """
+        self._check_x(x, pred_steps + 1)
         if self.decoder.stateful:
             burn_in = x.shape[2] - pred_steps
             return ro.rollout_sequential(self.decoder.step, x, z, burn_in_steps=burn_in)
@@ -349,6 +355,12 @@ class NRI(nn.Module):
         c = self.config
         return self._loss(x, generator, edge_types, True, c.val_pred_steps, True)
 
+    def _eval_graph(self, logits: Tensor, generator: torch.Generator | None) -> Tensor:
+        if self.config.eval_graph == "argmax":
+            k = self.config.n_edge_types
+            return torch.nn.functional.one_hot(logits.argmax(-1), k).float()
+        return self.sample_edges(logits, True, generator)  # [B, E, K]
+
     @torch.no_grad()
     def evaluate_batch(
         self, x: Tensor, generator: torch.Generator | None = None
@@ -358,7 +370,9 @@ class NRI(nn.Module):
         Encoder on frames ``0 .. T-1``; graph = one hard Gumbel sample (or the argmax
         with ``eval_graph="argmax"``); rollout of ``test_horizon`` frames after frame
         ``T`` (MLP decoder: from frame ``T`` alone; RNN decoder: burn-in on frames
-        ``0 .. T``); one-step errors on the last ``T`` frames. Returns sums so that a
+        ``0 .. T``; with ``dynamic_graph`` it re-infers the graph at every step
+        ``s >= T`` from the ground-truth frames ``[s - T, s)``, spec/nri.md 6.1);
+        one-step errors on the last ``T`` frames. Returns sums so that a
         caller can accumulate exact means (``metrics.HorizonMSE``). Call in eval mode.
 
         Shapes:
@@ -366,14 +380,27 @@ class NRI(nn.Module):
         """
         c = self.config
         self._check_x(x, c.n_timesteps + 1 + c.test_horizon)
-        logits, _ = self.encode(x[:, :, : c.n_timesteps])  # [B, E, K]
-        if c.eval_graph == "argmax":
-            z = torch.nn.functional.one_hot(logits.argmax(-1), c.n_edge_types).float()
+        t, h = c.n_timesteps, c.test_horizon
+        logits, _ = self.encode(x[:, :, :t])  # [B, E, K]
+        z = self._eval_graph(logits, generator)  # [B, E, K]
+        if c.dynamic_graph:  # Q14: z re-inferred from ground truth [s - T, s)
+
+            def graph_at(s: int) -> Tensor:
+                return self._eval_graph(
+                    self.encode(x[:, :, s - t : s]).logits, generator
+                )
+
+            seq = ro.rollout_sequential(
+                self.decoder.step,
+                x[:, :, : t + 1 + h],
+                z,
+                burn_in_steps=t,
+                graph_at=graph_at,
+            )
+            pred = seq[:, :, t : t + h]  # [B, N, H, F]
         else:
-            z = self.sample_edges(logits, True, generator)  # [B, E, K]
-        hist = x[:, :, : c.n_timesteps + 1]  # frames 0 .. T
-        pred = self.forecast(hist, z, c.test_horizon)  # [B, N, H, F]
-        target = x[:, :, c.n_timesteps + 1 : c.n_timesteps + 1 + c.test_horizon]
+            pred = self.forecast(x[:, :, : t + 1], z, h)  # from frames 0 .. T
+        target = x[:, :, t + 1 : t + 1 + h]
         sq = (pred.double() - target.double()).pow(2)  # [B, N, H, F]
         b, n, _, f = x.shape
         window = x[:, :, -c.n_timesteps :]  # last T frames
