@@ -33,6 +33,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/simulate.py
+	$(PY) benchmarks/train_step.py
 
 clean:
 	rm -rf $(VENV) demo .pytest_cache .ruff_cache

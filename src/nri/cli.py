@@ -196,20 +196,32 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "checkpoints, CSV and TensorBoard logs), then evaluate the best checkpoint.",
     )
     p.add_argument(
-        "--preset", action="append", default=[],
+        "--preset",
+        action="append",
+        default=[],
         help="preset name or YAML file; repeat to combine (e.g. springs5 then cpu)",
     )
     p.add_argument("--data", type=Path, default=None, help="data set directory")
-    p.add_argument("--out", type=Path, default=None, help="run directory (runs/<suffix>)")
     p.add_argument(
-        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        "--out", type=Path, default=None, help="run directory (runs/<suffix>)"
+    )
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override a setting, e.g. train.epochs=20 or model.skip_first=true",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--epochs", type=_positive_int, default=None, help="= train.epochs")
     p.add_argument("--seed", type=int, default=None, help="= train.seed")
-    p.add_argument("--accelerator", default=None, help="cpu, gpu, auto (= train.accelerator)")
-    p.add_argument("--devices", default=None, help="device count or list (= train.devices)")
+    p.add_argument(
+        "--accelerator", default=None, help="cpu, gpu, auto (= train.accelerator)"
+    )
+    p.add_argument(
+        "--devices", default=None, help="device count or list (= train.devices)"
+    )
     p.add_argument("--precision", default=None, help="32-true, bf16-mixed, ...")
     p.add_argument("--strategy", default=None, help="auto, ddp, ddp_spawn, ...")
     p.add_argument("--num-nodes", type=_positive_int, default=None)
@@ -229,13 +241,17 @@ def _cmd_train(args: argparse.Namespace) -> int:
                       ("num_nodes", "train.num_nodes")):  # fmt: skip
         value = getattr(args, flag)
         if value is not None:
-            overrides.append(f"{key}={value}" if flag != "devices" else f"{key}='{value}'")
+            overrides.append(
+                f"{key}={value}" if flag != "devices" else f"{key}='{value}'"
+            )
     if args.data is not None:
         overrides.append(f"data.path='{args.data}'")
     config = resolve(args.preset or ["springs5"], overrides)
     out = args.out or Path("runs") / (config.data.suffix or "run")
     result = fit(config, out, resume=args.resume)
-    print(f"trained in {result.seconds:.1f} s; best validation NLL {result.best_val_nll:.4g}")
+    print(
+        f"trained in {result.seconds:.1f} s; best validation NLL {result.best_val_nll:.4g}"
+    )
     print(f"run directory: {result.run_dir}")
     if not args.no_eval:
         print(format_metrics(evaluate_run(result.run_dir)))
@@ -251,7 +267,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "Writes RUN/metrics.json.",
     )
     p.add_argument("run", type=Path, help="run directory")
-    p.add_argument("--data", type=Path, default=None, help="data directory (default: the run's)")
+    p.add_argument(
+        "--data", type=Path, default=None, help="data directory (default: the run's)"
+    )
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
     p.add_argument("--checkpoint", default="best", help="best, last or a .ckpt path")
     p.add_argument("--eval-seed", type=int, default=None)
@@ -276,16 +294,19 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("demo", help="run the built-in demo on a small springs5 set")
+    p = sub.add_parser(
+        "demo", help="simulate a small springs5 set, train NRI on the CPU, evaluate"
+    )
     p.add_argument("--out", type=Path, default=Path("demo"), help="output directory")
     p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--epochs", type=_positive_int, default=20)
     p.set_defaults(func=_cmd_demo)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from nri.demo import run_demo
 
-    run_demo(args.out, seed=args.seed)
+    run_demo(args.out, seed=args.seed, epochs=args.epochs)
     return 0
 
 

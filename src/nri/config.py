@@ -46,6 +46,8 @@ class TrainConfig:
         grad_clip: gradient-norm clip (None = off, as the papers).
         log_every_n_steps: logging interval.
         progress_bar: show Lightning's progress bar.
+        stop_at_val_acc: stop once the validation permutation-invariant edge accuracy
+            reaches this value (None = train all epochs).
     """
 
     epochs: int = 500
@@ -65,18 +67,23 @@ class TrainConfig:
     grad_clip: float | None = None
     log_every_n_steps: int = 10
     progress_bar: bool = True
+    stop_at_val_acc: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "num_nodes", "log_every_n_steps"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"train.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(
+                    f"train.{name} must be >= 1, got {getattr(self, name)}"
+                )
         for name in ("n_train", "n_valid", "threads"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"train.{name} must be >= 1 or null, got {value}")
         allowed = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
         if str(self.precision) not in allowed:
-            raise ConfigError(f"train.precision must be one of {allowed}, got {self.precision!r}")
+            raise ConfigError(
+                f"train.precision must be one of {allowed}, got {self.precision!r}"
+            )
 
 
 @dataclass(frozen=True)
@@ -98,7 +105,10 @@ class RunConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": {"name": self.model, **_plain(dataclasses.asdict(self.model_config))},
+            "model": {
+                "name": self.model,
+                **_plain(dataclasses.asdict(self.model_config)),
+            },
             "train": _plain(dataclasses.asdict(self.train)),
             "data": _plain(dataclasses.asdict(self.data)),
         }
@@ -244,7 +254,9 @@ def from_dict(raw: dict[str, Any]) -> RunConfig:
 
     unknown = sorted(set(raw) - {"model", "train", "data"})
     if unknown:
-        raise ConfigError(f"unknown config section(s) {unknown}; use model, train, data")
+        raise ConfigError(
+            f"unknown config section(s) {unknown}; use model, train, data"
+        )
     model = dict(raw.get("model") or {})
     name = model.pop("name", "nri")
     if name not in MODELS:

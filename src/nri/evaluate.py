@@ -55,7 +55,9 @@ def evaluate_run(
         if data is None:
             raise RunError(f"the run {run_dir} records no data directory; pass --data")
     if not isinstance(data, LoadedData):
-        data = load_dataset(data, cfg.data.suffix, splits=(split,), normalizer=run.normalizer)
+        data = load_dataset(
+            data, cfg.data.suffix, splits=(split,), normalizer=run.normalizer
+        )
     if split not in data.splits:
         raise RunError(f"the data set has no {split!r} split")
     x_all, labels_all = data.splits[split]
@@ -73,7 +75,9 @@ def evaluate_run(
         )
 
     model = run.model
-    gen = torch.Generator().manual_seed(cfg.train.eval_seed if eval_seed is None else eval_seed)
+    gen = torch.Generator().manual_seed(
+        cfg.train.eval_seed if eval_seed is None else eval_seed
+    )
     edges = EdgeMetrics(mc.n_edge_types, skip_first=mc.skip_first)
     mse = HorizonMSE()
     one_step = Mean()
@@ -109,7 +113,9 @@ def evaluate_run(
         "seconds": round(seconds, 3),
     }
     if write:
-        write_text_atomic(Path(run_dir) / "metrics.json", json.dumps(result, indent=2) + "\n")
+        write_text_atomic(
+            Path(run_dir) / "metrics.json", json.dumps(result, indent=2) + "\n"
+        )
     return result
 
 
@@ -117,7 +123,10 @@ def format_metrics(m: dict[str, Any]) -> str:
     """A small table of the headline metrics."""
     rows = [
         ("edge accuracy (raw)", f"{m['acc']:.4f}"),
-        ("edge accuracy (perm.-invariant)", f"{m['acc_perm']:.4f}  map {m['perm_mapping']}"),
+        (
+            "edge accuracy (perm.-invariant)",
+            f"{m['acc_perm']:.4f}  map {m['perm_mapping']}",
+        ),
         ("AUROC", f"{m['auroc']:.4f}"),
         ("asymmetry rate", f"{m['asym']:.4f}"),
     ]

@@ -156,7 +156,9 @@ def node_to_edge(h: Tensor, send: Tensor, recv: Tensor) -> Tensor:
     Shapes:
         h ``[B, N, ...]`` -> ``[B, E, ..., 2 * last]``.
     """
-    return torch.cat([h[:, send], h[:, recv]], dim=-1)
+    # index_select: its backward (index_add) is about 3x faster on CPU than that of
+    # advanced indexing (index_put with accumulate).
+    return torch.cat([h.index_select(1, send), h.index_select(1, recv)], dim=-1)
 
 
 def edge_to_node(m: Tensor, recv: Tensor, n_nodes: int, norm: float = 1.0) -> Tensor:

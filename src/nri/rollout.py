@@ -47,15 +47,21 @@ def rollout(step: StepFn, x: Tensor, z: Tensor, pred_steps: int) -> Tensor:
         raise ValueError(f"pred_steps must be >= 1, got {pred_steps}")
     b, n, length, f = x.shape
     cur = x[:, :, : length - 1 : pred_steps]  # [B, N, S, F] segment starts
-    n_seg = cur.shape[2]
     state: Tensor | None = None
-    preds = []
-    for _ in range(min(pred_steps, length - 1)):
-        cur, state = step(cur, z, state)  # [B, N, S, F]
+    preds, frames = [], []
+    for m in range(min(pred_steps, length - 1)):
+        # Segments whose (m+1)-th prediction still lies inside the window: the last
+        # segment is shorter when P does not divide L - 1 (no wasted decoder work).
+        n_live = (length - 2 - m) // pred_steps + 1
+        if n_live < cur.shape[2]:
+            cur = cur[:, :, :n_live]
+            state = None if state is None else state[:, :, :n_live]
+        cur, state = step(cur, z, state)  # [B, N, S', F]
         preds.append(cur)
-    out = torch.stack(preds, dim=3)  # [B, N, S, P', F]
-    out = out.reshape(b, n, n_seg * len(preds), f)  # interleave: segment-major
-    return out[:, :, : length - 1]  # [B, N, L - 1, F]
+        frames.extend(s * pred_steps + m for s in range(n_live))
+    out = torch.cat(preds, dim=2)  # [B, N, L - 1, F], step-major
+    order = torch.argsort(torch.tensor(frames, device=x.device))  # -> frame order
+    return out.index_select(2, order)  # [B, N, L - 1, F]
 
 
 def rollout_sequential(

@@ -105,7 +105,8 @@ class TypedEdgeMLP(nn.Module):
             a_r = torch.addmm(self.b1[k], hf, w1[d:]).view(b, n, 1, r, hm)
             # receiver-major edge order: the incoming edges of node i are one
             # contiguous block of N-1 (graph.py), so the receiver term broadcasts
-            pre = a_s[:, send].view(b, n, n - 1, r, hm) + a_r  # [B, N, N-1, R, Hm]
+            a_s = a_s.index_select(1, send)  # [B, E, R, Hm] (fast backward on CPU)
+            pre = a_s.view(b, n, n - 1, r, hm) + a_r  # [B, N, N-1, R, Hm]
             hid = act_(pre).view(b * e * r, hm)  # [B*E*R, Hm]
             hid = F.dropout(hid, dropout, training=dropout_active)
             out = act_(torch.addmm(self.b2[k], hid, self.w2[k]))  # [B*E*R, Mo]

@@ -29,18 +29,24 @@ def safe_load(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = (
+            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        )
         raise CheckpointError(
             f"refusing to load {path}: it holds objects other than tensors and plain data "
             f"({first[:160]}); only load checkpoints written by nri"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        first = (
+            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        )
         raise CheckpointError(
             f"cannot read checkpoint {path}: {first[:200]} (corrupt or truncated?)"
         ) from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
-        raise CheckpointError(f"{path} is not an nri/Lightning checkpoint (no state_dict)")
+        raise CheckpointError(
+            f"{path} is not an nri/Lightning checkpoint (no state_dict)"
+        )
     return ckpt
 
 
@@ -64,11 +70,17 @@ class SafeCheckpointIO(TorchCheckpointIO):
     """Lightning checkpoint I/O: atomic saves, ``weights_only=True`` loads."""
 
     def save_checkpoint(
-        self, checkpoint: dict[str, Any], path: _PATH, storage_options: Any | None = None
+        self,
+        checkpoint: dict[str, Any],
+        path: _PATH,
+        storage_options: Any | None = None,
     ) -> None:
         atomic_torch_save(checkpoint, Path(path))
 
     def load_checkpoint(
-        self, path: _PATH, map_location: Any | None = None, weights_only: bool | None = None
+        self,
+        path: _PATH,
+        map_location: Any | None = None,
+        weights_only: bool | None = None,
     ) -> dict[str, Any]:
         return safe_load(Path(path), map_location or "cpu")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import tempfile
 import time
@@ -23,15 +24,26 @@ from typing import Any, NamedTuple
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.callbacks import ModelCheckpoint
-from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.loggers import TensorBoardLogger
 
 from nri.config import ConfigError, RunConfig, from_dict
 from nri.data.dataset import LoadedData, load_dataset
 from nri.data.normalize import Normalizer
 from nri.training.checkpoint import CheckpointError, SafeCheckpointIO, safe_load
 from nri.training.datamodule import NRIDataModule
+from nri.training.logs import ResumableCSVLogger, truncate_metrics
 from nri.training.module import NRILightning
+
+
+class _NoTips(logging.Filter):
+    """Drop Lightning's advertising tips from the console."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("\U0001f4a1")
+
+
+logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
 
 
 class RunError(ValueError):
@@ -84,6 +96,17 @@ def _trainer(config: RunConfig, run_dir: Path, extra_callbacks: list[Any]) -> L.
         save_last=True,
         enable_version_counter=False,
     )
+    stop = []
+    if t.stop_at_val_acc is not None:
+        stop = [
+            EarlyStopping(
+                monitor="val/acc_perm",
+                mode="max",
+                stopping_threshold=t.stop_at_val_acc,
+                patience=t.epochs,
+                check_on_train_epoch_end=False,
+            )
+        ]
     return L.Trainer(
         max_epochs=t.epochs,
         accelerator=t.accelerator,
@@ -91,9 +114,9 @@ def _trainer(config: RunConfig, run_dir: Path, extra_callbacks: list[Any]) -> L.
         strategy=t.strategy,
         num_nodes=t.num_nodes,
         precision=t.precision,  # type: ignore[arg-type]
-        callbacks=[best, *extra_callbacks],
+        callbacks=[best, *stop, *extra_callbacks],
         logger=[
-            CSVLogger(run_dir, name="logs", version=""),
+            ResumableCSVLogger(run_dir, name="logs", version=""),
             TensorBoardLogger(run_dir, name="tb", version="", default_hp_metric=False),
         ],
         plugins=[SafeCheckpointIO()],
@@ -137,7 +160,9 @@ def fit(
     last = run_dir / "checkpoints" / "last.ckpt"
     if resume:
         if not last.exists():
-            raise RunError(f"cannot resume: {last} does not exist (start the run without --resume)")
+            raise RunError(
+                f"cannot resume: {last} does not exist (start the run without --resume)"
+            )
         _check_resume_config(run_dir, config)
     elif (run_dir / "config.yaml").exists():
         raise RunError(
@@ -163,8 +188,12 @@ def fit(
 
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume:
-        write_text_atomic(run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False))
-        write_text_atomic(run_dir / "normalizer.json", json.dumps(data.normalizer.to_dict(), indent=2))
+        write_text_atomic(
+            run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
+        )
+        write_text_atomic(
+            run_dir / "normalizer.json", json.dumps(data.normalizer.to_dict(), indent=2)
+        )
 
     module = NRILightning(config.to_dict())
     dm = NRIDataModule(
@@ -176,11 +205,17 @@ def fit(
         n_valid=t.n_valid,
         num_workers=t.num_workers,
     )
+    if resume:
+        step = int(safe_load(last).get("global_step", 0))
+        truncate_metrics(run_dir / "logs" / "metrics.csv", step)
     trainer = _trainer(config, run_dir, callbacks or [])
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*could not find the monitored key.*")
+        warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
+        warnings.filterwarnings("ignore", ".*exists and is not empty.*")
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")
         trainer.fit(module, datamodule=dm, ckpt_path=str(last) if resume else None)
     seconds = time.perf_counter() - start
     best_cb = trainer.checkpoint_callback

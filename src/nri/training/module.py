@@ -77,7 +77,9 @@ class NRILightning(L.LightningModule):
         b = x.shape[0]
         self.log("val/loss", out.loss, batch_size=b, sync_dist=True)
         for key, value in out.logs.items():
-            self.log(f"val/{key}", value, batch_size=b, sync_dist=True, prog_bar=key == "acc")
+            self.log(
+                f"val/{key}", value, batch_size=b, sync_dist=True, prog_bar=key == "acc"
+            )
         self._val_edges.update(out.logits.float(), edges)
 
     def on_validation_epoch_end(self) -> None:
@@ -105,7 +107,10 @@ class NRILightning(L.LightningModule):
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda epoch: gamma ** ((epoch + shift) // step)
         )
-        return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+        return {
+            "optimizer": opt,
+            "lr_scheduler": {"scheduler": sched, "interval": "epoch"},
+        }
 
     # ------------------------------------------------------------------- checkpoints
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:

@@ -1,0 +1,80 @@
+"""Presets, typed overrides and the resolved run configuration."""
+
+import pytest
+
+from nri.config import (
+    ConfigError,
+    TrainConfig,
+    from_dict,
+    parse_override,
+    preset_names,
+    resolve,
+)
+
+
+def test_every_preset_resolves():
+    names = preset_names()
+    assert {
+        "springs5",
+        "charged5",
+        "kuramoto5",
+        "springs10",
+        "cpu",
+        "reference",
+    } <= set(names)
+    for name in names:
+        cfg = resolve(["springs5", name], [])
+        assert cfg.model == "nri"
+
+
+def test_presets_merge_in_order_and_overrides_win():
+    cfg = resolve(["kuramoto5", "cpu"], ["train.epochs=3", "model.tau=0.25"])
+    assert cfg.model_config.encoder == "cnn" and cfg.model_config.n_features == 3
+    assert cfg.train.precision == "bf16-mixed" and cfg.train.epochs == 3
+    assert cfg.model_config.tau == 0.25
+    assert cfg.data.suffix == "kuramoto5"
+
+
+def test_reference_preset_restores_quirks():
+    mc = resolve(["springs5", "reference"], []).model_config
+    assert mc.edge_to_node_norm == "n_nodes" and mc.val_pred_steps == 1
+    assert mc.lr_step_before_epoch and not mc.kl_add_const
+
+
+def test_round_trip_through_dict():
+    cfg = resolve(["charged5", "cpu"], ["model.prior=[0.9, 0.1]"])
+    again = from_dict(cfg.to_dict())
+    assert again == cfg
+    assert again.model_config.prior == (0.9, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("train.epochs=ten", "train.epochs must be an integer"),
+        ("train.epochs=0", "train.epochs must be >= 1"),
+        ("model.skip_first=maybe", "model.skip_first must be true or false"),
+        ("model.encoder=transformer", "model.encoder must be one of"),
+        ("model.hidden=3", "unknown model setting"),
+        ("train.precision=fp8", "train.precision must be one of"),
+        ("epochs=3", "section.key"),
+        ("train.epochs", "section.key=value"),
+        ("optim.lr=1", "unknown config section"),
+    ],
+)
+def test_bad_overrides_are_one_clear_line(override, message):
+    with pytest.raises(ConfigError, match=message):
+        resolve(["springs5"], [override])
+
+
+def test_unknown_preset_and_model():
+    with pytest.raises(ConfigError, match="unknown preset 'springs7'"):
+        resolve(["springs7"], [])
+    with pytest.raises(ConfigError, match="unknown model 'gpt'"):
+        resolve(["springs5"], ["model.name=gpt"])
+
+
+def test_parse_override_types():
+    assert parse_override("train.threads=2") == {"train": {"threads": 2}}
+    assert parse_override("train.threads=null") == {"train": {"threads": None}}
+    assert TrainConfig(n_train=None).n_train is None
