@@ -249,6 +249,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
     config = resolve(args.preset or ["springs5"], overrides)
     out = args.out or Path("runs") / (config.data.suffix or "run")
     result = fit(config, out, resume=args.resume)
+    if not result.is_global_zero:
+        return 0  # a DDP worker process: rank 0 reports and evaluates
     print(
         f"trained in {result.seconds:.1f} s; best validation NLL {result.best_val_nll:.4g}"
     )

@@ -21,6 +21,7 @@ from torch import Tensor
 
 __all__ = [
     "n_edges",
+    "n_nodes",
     "fully_connected",
     "fully_connected_np",
     "edge_index",
@@ -38,6 +39,14 @@ __all__ = [
 def n_edges(n_nodes: int) -> int:
     """Number of directed edges E = N (N - 1)."""
     return n_nodes * (n_nodes - 1)
+
+
+def n_nodes(n_edges: int) -> int:
+    """Number of nodes N of a fully connected graph with E = N (N - 1) directed edges."""
+    n = int(round((1 + (1 + 4 * n_edges) ** 0.5) / 2))
+    if n < 2 or n * (n - 1) != n_edges:
+        raise ValueError(f"{n_edges} edges is not N(N-1) for any N >= 2")
+    return n
 
 
 @lru_cache(maxsize=64)
@@ -119,10 +128,7 @@ def to_dense(edges: Tensor, fill: float = 0.0) -> Tensor:
 
     The diagonal is set to ``fill``.
     """
-    e = edges.shape[-1]
-    n = int(round((1 + (1 + 4 * e) ** 0.5) / 2))
-    if n * (n - 1) != e:
-        raise ValueError(f"{e} edges is not N(N-1) for any N")
+    n = n_nodes(edges.shape[-1])
     send, recv = fully_connected(n, edges.device)
     out = edges.new_full((*edges.shape[:-1], n, n), fill)
     out[..., recv, send] = edges
@@ -140,10 +146,7 @@ def to_edges_np(adj: np.ndarray) -> np.ndarray:
 
 def to_dense_np(edges: np.ndarray, fill: float = 0.0) -> np.ndarray:
     """NumPy version of :func:`to_dense`: ``[..., E]`` -> ``[..., N, N]``."""
-    e = edges.shape[-1]
-    n = int(round((1 + (1 + 4 * e) ** 0.5) / 2))
-    if n * (n - 1) != e:
-        raise ValueError(f"{e} edges is not N(N-1) for any N")
+    n = n_nodes(edges.shape[-1])
     send, recv = _order(n)
     out = np.full((*edges.shape[:-1], n, n), fill, dtype=edges.dtype)
     out[..., recv, send] = edges

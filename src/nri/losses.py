@@ -11,16 +11,20 @@ import math
 import torch
 from torch import Tensor
 
+from nri import graph
+
 KL_EPS = 1e-16
 
 __all__ = ["gaussian_nll", "kl_categorical_uniform", "kl_categorical"]
 
 
 def _n_nodes(n_edges: int) -> int:
-    n = int(round((1 + math.sqrt(1 + 4 * n_edges)) / 2))
-    if n * (n - 1) != n_edges:
-        raise ValueError(f"q must be [B, E, K] with E = N(N-1), got E={n_edges}")
-    return n
+    try:
+        return graph.n_nodes(n_edges)
+    except ValueError:
+        raise ValueError(
+            f"q must be [B, E, K] with E = N(N-1), got E={n_edges}"
+        ) from None
 
 
 def gaussian_nll(

@@ -117,8 +117,7 @@ def asymmetry_count(pred: Tensor) -> tuple[int, int]:
     """
     if pred.ndim != 2:
         raise ValueError(f"pred must be [B, E], got {tuple(pred.shape)}")
-    n = int(round((1 + (1 + 4 * pred.shape[1]) ** 0.5) / 2))
-    rev = graph.reverse_index(n, pred.device)
+    rev = graph.reverse_index(graph.n_nodes(pred.shape[1]), pred.device)
     return int((pred != pred[:, rev]).sum()), pred.numel()
 
 

@@ -65,6 +65,15 @@ def write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def launcher_is_rank_zero() -> bool:
+    """False in the worker processes that Lightning's DDP launcher starts (they re-run the
+    command with LOCAL_RANK > 0) and on nodes other than node 0."""
+    return (
+        os.environ.get("LOCAL_RANK", "0") == "0"
+        and os.environ.get("NODE_RANK", "0") == "0"
+    )
+
+
 def check_compatible(config: RunConfig, data: LoadedData) -> None:
     """The model's input sizes must match the data (one line naming both)."""
     mc = config.model_config
@@ -136,6 +145,7 @@ class FitResult(NamedTuple):
     last_checkpoint: Path
     best_val_nll: float
     seconds: float
+    is_global_zero: bool = True  # False in DDP worker processes
 
 
 def fit(
@@ -158,7 +168,10 @@ def fit(
     """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
-    if resume:
+    rank_zero = launcher_is_rank_zero()
+    if not rank_zero:
+        pass  # DDP worker: the launcher (rank 0) has checked and written the run dir
+    elif resume:
         if not last.exists():
             raise RunError(
                 f"cannot resume: {last} does not exist (start the run without --resume)"
@@ -187,7 +200,7 @@ def fit(
     L.seed_everything(t.seed, workers=True, verbose=False)  # the only global seeding
 
     run_dir.mkdir(parents=True, exist_ok=True)
-    if not resume:
+    if not resume and rank_zero:
         write_text_atomic(
             run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
         )
@@ -226,6 +239,7 @@ def fit(
         last,
         float(score) if score is not None else float("nan"),
         seconds,
+        trainer.is_global_zero,
     )
 
 
