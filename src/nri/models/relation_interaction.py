@@ -1,0 +1,358 @@
+"""NRI-MPM's encoder with relation interaction (Chen et al. 2021; spec/nri-mpm.md 2).
+
+Trunk (Eqs. 8-11): a temporal reducer, a factor-graph edge -> node -> edge pass with
+MPM MLP blocks and a mean over incoming edges. Relation interaction (Eqs. 12-18): an
+intra-edge sequence model over the N-1 incoming edges of every receiver, mean pooling,
+an inter-edge sequence model over the N pooled nodes, and one Linear on
+``[r1_(a,b), r2_a]``. The incoming edges of receiver a are the contiguous block
+``a*(N-1) ..`` of ``graph.py``'s edge order, so ``[B, E, H]`` reshapes to
+``[B, N, N-1, H]`` without an index.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal, NamedTuple
+
+import torch
+from torch import Tensor, nn
+
+from nri import graph
+from nri.models.encoders import EncoderOutput
+from nri.nn.cnn import CNN, MIN_TIMESTEPS
+from nri.nn.mlp import MLP
+
+Reducer = Literal["mlp", "cnn"]
+RelationInteraction = Literal["both", "intra", "inter", "none"]
+SequenceModel = Literal["gru", "attention", "transformer"]
+
+__all__ = [
+    "RIOrders",
+    "random_orders",
+    "SelfAttention",
+    "SetSequence",
+    "RelationInteractionEncoder",
+]
+
+
+class RIOrders(NamedTuple):
+    """Reading orders of the GRU relation interaction (spec/nri-mpm.md 2.4.4).
+
+    Fields:
+        intra: ``[B, N, N-1]`` int64; ``intra[b, a, s]`` is the position (0 .. N-2, in
+            ascending sender order) of the incoming edge of receiver ``a`` read at step
+            ``s``. None when there is no intra interaction.
+        inter: ``[B, N]`` int64; ``inter[b, s]`` is the node read at step ``s``.
+    """
+
+    intra: Tensor | None
+    inter: Tensor | None
+
+
+def random_orders(
+    b: int,
+    n: int,
+    device: torch.device | str | None = None,
+    generator: torch.Generator | None = None,
+) -> RIOrders:
+    """Uniformly random orders: one per (sample, receiver) for intra, one per sample
+    for inter (argsort of uniform keys drawn from ``generator``; intra first)."""
+    keys = torch.rand(b, n, n - 1, device=device, generator=generator)
+    intra = keys.argsort(dim=-1)  # [B, N, N-1]
+    inter = torch.rand(b, n, device=device, generator=generator).argsort(dim=-1)
+    return RIOrders(intra, inter)
+
+
+class SelfAttention(nn.Module):
+    """AttENC's sequence model: single-head self-attention without residual or mask.
+
+    ``Q, K, V = tanh(Linear(H, H)(h))``; ``softmax(Q K^T / sqrt(H)) V``. Exactly
+    permutation equivariant over the set axis.
+
+    Shapes:
+        h ``[M, L, H]`` -> ``[M, L, H]``.
+    """
+
+    def __init__(self, hidden_dim: int) -> None:
+        super().__init__()
+        self.query = nn.Linear(hidden_dim, hidden_dim)
+        self.key = nn.Linear(hidden_dim, hidden_dim)
+        self.value = nn.Linear(hidden_dim, hidden_dim)
+
+    def forward(self, h: Tensor) -> Tensor:
+        q = torch.tanh(self.query(h))  # [M, L, H]
+        k = torch.tanh(self.key(h))
+        v = torch.tanh(self.value(h))
+        w = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(h.shape[-1]), dim=-1)
+        return w @ v  # [M, L, L] @ [M, L, H] -> [M, L, H]
+
+
+class SetSequence(nn.Module):
+    """``pi^-1 o S o pi`` over a set axis (Eq. 14), S one of three sequence models.
+
+    * ``"gru"``: a ``GRUCell(H, H)`` run from a zero state over the set in the given
+      order, keeping every hidden state (the output of an element is the state right
+      after it was read), then un-permuted. Equivariant only for matching orders.
+    * ``"attention"``: :class:`SelfAttention` (AttENC); no order needed.
+    * ``"transformer"``: one ``nn.TransformerEncoderLayer`` (no positional encoding,
+      dropout 0, post-norm); an extension, not in the paper or the reference code.
+
+    Args:
+        kind: the sequence model.
+        hidden_dim: H.
+        n_heads: attention heads of the transformer.
+
+    Shapes:
+        h ``[M, L, H]``, order ``[M, L]`` int64 (gru only) -> ``[M, L, H]``.
+    """
+
+    def __init__(self, kind: SequenceModel, hidden_dim: int, n_heads: int = 4) -> None:
+        super().__init__()
+        self.kind = kind
+        self.seq: nn.Module
+        if kind == "gru":
+            self.seq = nn.GRUCell(hidden_dim, hidden_dim)
+        elif kind == "attention":
+            self.seq = SelfAttention(hidden_dim)
+        elif kind == "transformer":
+            self.seq = nn.TransformerEncoderLayer(
+                hidden_dim, n_heads, hidden_dim, dropout=0.0, batch_first=True
+            )
+        else:
+            raise ValueError(
+                f"sequence model must be 'gru', 'attention' or 'transformer', got {kind!r}"
+            )
+
+    @property
+    def needs_order(self) -> bool:
+        return self.kind == "gru"
+
+    def forward(self, h: Tensor, order: Tensor | None = None) -> Tensor:
+        if self.kind != "gru":
+            return self.seq(h)  # [M, L, H]
+        if order is None or order.shape != h.shape[:2]:
+            raise ValueError(
+                f"the GRU relation interaction needs an order [M, L] = "
+                f"{tuple(h.shape[:2])}, got {None if order is None else tuple(order.shape)}"
+            )
+        m, length, hdim = h.shape
+        idx = order[..., None].expand(m, length, hdim)  # [M, L, H]
+        seq = h.gather(1, idx)  # [M, L, H] in reading order (pi)
+        state = h.new_zeros(m, hdim)
+        outs = []
+        for s in range(length):
+            state = self.seq(seq[:, s], state)  # [M, H]
+            outs.append(state)
+        out = torch.stack(outs, dim=1)  # [M, L, H] in reading order
+        return torch.zeros_like(out).scatter(1, idx, out)  # pi^-1: [M, L, H]
+
+
+class RelationInteractionEncoder(nn.Module):
+    """The NRI-MPM encoder ``RNNENC`` / ``AttENC`` / ``GNNENC`` (Chen et al. 2021).
+
+    Trunk (Eqs. 8-11; spec/nri-mpm.md 2.2-2.3): reducer ``"mlp"``:
+    ``h = emb(x_a)`` (T*F time-major), ``e1 = n2e_i([h_b, h_a])``; reducer ``"cnn"``:
+    ``e1 = n2e_i(CNN([x_b, x_a]))``. Then ``v = e2n(mean_b e1_(a,b))`` and
+    ``e2 = n2e_o([v_b, v_a, e1])``. All MLPs are MPM blocks (extra BatchNorm).
+
+    Relation interaction (Eqs. 12-18; spec 2.4), ``relation_interaction``:
+
+    * ``"both"``: ``r1 = intra(e2)`` over the N-1 incoming edges of each receiver
+      (Eqs. 13-14); ``p_a = mean_b r1_(a,b)`` (Eq. 15); ``r2 = inter(p)`` over the N
+      nodes (Eq. 16); ``logits = Linear(2H, K)([r1, r2_a])`` (Eq. 17).
+    * ``"intra"`` (w/o inter-RI): ``logits = Linear(H, K)(r1)``.
+    * ``"inter"`` (w/o intra-RI): the intra operation is the identity:
+      ``r2 = inter(mean_b e2_(a,b))``, ``logits = Linear(2H, K)([e2, r2_a])``; with
+      ``inter_only_reference`` the reference's degenerate ``Linear(H, K)(r2_a)`` (the
+      same logits for all incoming edges of a node; defect D1).
+    * ``"none"`` (w/o RI, GNNENC): ``logits = Linear(H, K)(e2)``.
+
+    Sequence models: see :class:`SetSequence`. With ``"gru"`` the orders come from
+    ``orders`` or are drawn from ``generator`` (:func:`random_orders`); in eval mode
+    ``eval_samples = m > 1`` averages q over m draws (logits = log of the mean q).
+
+    Parameter counts (H = 256, K = 2, independent of N): 1,502,210 (mlp, F = 4,
+    GRU), 1,724,931 (cnn, F = 4), 1,722,371 (cnn, F = 3), 1,107,458 (mlp, attention),
+    712,194 (mlp, ``"none"``).
+
+    Args:
+        n_features: F.
+        n_timesteps: T (tied to the weights with the MLP reducer).
+        hidden_dim: H.
+        n_edge_types: K.
+        reducer: ``"mlp"`` or ``"cnn"``.
+        relation_interaction: ``"both"``, ``"intra"``, ``"inter"`` or ``"none"``.
+        sequence_model: ``"gru"``, ``"attention"`` or ``"transformer"``.
+        dropout: dropout in the MLP blocks and the CNN.
+        inter_only_reference: reference path of ``"inter"`` (D1).
+        eval_samples: number of RI orders averaged in eval mode (GRU only).
+        transformer_heads: heads of the transformer variant.
+
+    Shapes:
+        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+
+    Differences from the paper: Eq. 10 sums, we take the mean (as the code); Eq. 11
+    has no skip term, we concatenate ``e1`` (as the code); Eq. 17's MLP is one Linear
+    (as the code); "w/o intra-RI" is the fixed version above, not the reference's
+    degenerate path; GRU orders come from an explicit generator, not from a NumPy
+    generator re-seeded from OS entropy (D3).
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        n_timesteps: int,
+        hidden_dim: int = 256,
+        n_edge_types: int = 2,
+        reducer: Reducer = "mlp",
+        relation_interaction: RelationInteraction = "both",
+        sequence_model: SequenceModel = "gru",
+        dropout: float = 0.0,
+        inter_only_reference: bool = False,
+        eval_samples: int = 1,
+        transformer_heads: int = 4,
+    ) -> None:
+        super().__init__()
+        if reducer not in ("mlp", "cnn"):
+            raise ValueError(f"reducer must be 'mlp' or 'cnn', got {reducer!r}")
+        if relation_interaction not in ("both", "intra", "inter", "none"):
+            raise ValueError(
+                "relation_interaction must be 'both', 'intra', 'inter' or 'none', "
+                f"got {relation_interaction!r}"
+            )
+        if eval_samples < 1:
+            raise ValueError(f"eval_samples must be >= 1, got {eval_samples}")
+        self.n_features = n_features
+        self.n_timesteps = n_timesteps
+        self.reducer = reducer
+        self.relation_interaction = relation_interaction
+        self.sequence_model = sequence_model
+        self.inter_only_reference = inter_only_reference
+        self.eval_samples = eval_samples
+        h, k = hidden_dim, n_edge_types
+
+        def mlp(in_dim: int) -> MLP:
+            return MLP(in_dim, h, h, dropout, hidden_batch_norm=True)
+
+        if reducer == "mlp":
+            self.emb = mlp(n_timesteps * n_features)
+            self.n2e_i = mlp(2 * h)
+        else:
+            self.cnn = CNN(2 * n_features, h, h, dropout)
+            self.n2e_i = mlp(h)
+        self.e2n = mlp(h)
+        self.n2e_o = mlp(3 * h)
+        ri = relation_interaction
+        self.intra = (
+            SetSequence(sequence_model, h, transformer_heads)
+            if ri in ("both", "intra")
+            else None
+        )
+        self.inter = (
+            SetSequence(sequence_model, h, transformer_heads)
+            if ri in ("both", "inter")
+            else None
+        )
+        two_parts = ri == "both" or (ri == "inter" and not inter_only_reference)
+        self.fc_out = nn.Linear(2 * h if two_parts else h, k)
+        # spec 2.1: Xavier-normal, bias 0.1 for every Linear of the encoder (the MLP
+        # blocks do it themselves); GRUCells and the transformer keep PyTorch's init.
+        for mod in [self.fc_out, *(s.seq for s in (self.intra, self.inter) if s)]:
+            if isinstance(mod, SelfAttention):
+                linears = [mod.query, mod.key, mod.value]
+            elif isinstance(mod, nn.Linear):
+                linears = [mod]
+            else:
+                continue
+            for lin in linears:
+                nn.init.xavier_normal_(lin.weight)
+                nn.init.constant_(lin.bias, 0.1)
+
+    @property
+    def random(self) -> bool:
+        """Whether the output depends on random orders (GRU relation interaction)."""
+        return self.sequence_model == "gru" and self.relation_interaction != "none"
+
+    def trunk(self, x: Tensor) -> Tensor:
+        """Eqs. 8-11: ``e2 [B, E, H]`` from ``x [B, N, T, F]``."""
+        if x.ndim != 4 or x.shape[3] != self.n_features or x.shape[1] < 2:
+            raise ValueError(
+                f"x must be [B, N, T, F] with N >= 2 and F={self.n_features}, "
+                f"got {tuple(x.shape)}"
+            )
+        b, n, t, f = x.shape
+        send, recv = graph.fully_connected(n, x.device)
+        if self.reducer == "mlp":
+            if t != self.n_timesteps:
+                raise ValueError(
+                    f"x must be [B, N, T, F] with T={self.n_timesteps} for the MLP "
+                    f"reducer, got {tuple(x.shape)}"
+                )
+            h = self.emb(x.reshape(b, n, t * f))  # [B, N, T*F] -> [B, N, H] (Eq. 8)
+            e1 = self.n2e_i(graph.node_to_edge(h, send, recv))  # [B, E, H] (Eq. 9)
+        else:
+            if t < MIN_TIMESTEPS:
+                raise ValueError(
+                    f"x must be [B, N, T, F] with T >= {MIN_TIMESTEPS} for the CNN "
+                    f"reducer, got {tuple(x.shape)}"
+                )
+            pairs = graph.node_to_edge(x, send, recv)  # [B, E, T, 2F], sender first
+            e = pairs.shape[1]
+            seq = pairs.reshape(b * e, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
+            e1 = self.n2e_i(self.cnn(seq).view(b, e, -1))  # [B, E, H] (Eqs. 8-9)
+        v = self.e2n(graph.edge_to_node(e1, recv, n, float(n - 1)))  # [B, N, H] Eq. 10
+        e2 = torch.cat([graph.node_to_edge(v, send, recv), e1], dim=-1)  # [B, E, 3H]
+        return self.n2e_o(e2)  # [B, E, H] (Eq. 11 with skip)
+
+    def interact(self, e2: Tensor, orders: RIOrders | None = None) -> Tensor:
+        """Eqs. 12-17: logits ``[B, E, K]`` from ``e2 [B, E, H]``."""
+        b, e, hdim = e2.shape
+        n = graph.n_nodes(e)
+        ri = self.relation_interaction
+        if ri == "none":
+            return self.fc_out(e2)  # [B, E, K]
+        if self.random and orders is None:
+            raise ValueError("the GRU relation interaction needs orders")
+        blocks = e2.view(b, n, n - 1, hdim)  # [B, E, H] -> [B, N, N-1, H] by receiver
+        if self.intra is not None:
+            order = orders.intra.reshape(b * n, n - 1) if self.random else None
+            r1 = self.intra(blocks.reshape(b * n, n - 1, hdim), order)  # Eqs. 13-14
+            r1 = r1.view(b, n, n - 1, hdim)  # [B*N, N-1, H] -> [B, N, N-1, H]
+        else:
+            r1 = blocks  # "inter": the missing intra operation is the identity
+        if self.inter is None:
+            return self.fc_out(r1).view(b, e, -1)  # "intra": [B, E, K]
+        pooled = r1.mean(dim=2)  # [B, N, H] (Eq. 15)
+        r2 = self.inter(pooled, orders.inter if self.random else None)  # [B, N, H]
+        if ri == "inter" and self.inter_only_reference:  # D1: one logit per receiver
+            return self.fc_out(r2)[:, :, None].expand(b, n, n - 1, -1).reshape(b, e, -1)
+        r2e = r2[:, :, None].expand(b, n, n - 1, hdim)  # [B, N, N-1, H] broadcast
+        out = self.fc_out(torch.cat([r1, r2e], dim=-1))  # [B, N, N-1, K] (Eq. 17)
+        return out.view(b, e, -1)  # [B, E, K]
+
+    def forward(
+        self,
+        x: Tensor,
+        generator: torch.Generator | None = None,
+        orders: RIOrders | None = None,
+    ) -> EncoderOutput:
+        e2 = self.trunk(x)  # [B, E, H]
+        b, n = x.shape[:2]
+        if not self.random:
+            logits = self.interact(e2).float()
+            return EncoderOutput(logits, torch.softmax(logits, dim=-1))
+        if orders is not None or self.training or self.eval_samples == 1:
+            if orders is None:
+                orders = random_orders(b, n, x.device, generator)
+            logits = self.interact(e2, orders).float()  # [B, E, K]
+            return EncoderOutput(logits, torch.softmax(logits, dim=-1))
+        q = torch.stack(
+            [
+                torch.softmax(
+                    self.interact(e2, random_orders(b, n, x.device, generator)).float(),
+                    dim=-1,
+                )
+                for _ in range(self.eval_samples)
+            ]
+        ).mean(dim=0)  # [B, E, K]: q averaged over eval_samples orders
+        return EncoderOutput(torch.log(q), q)
