@@ -29,3 +29,50 @@ def test_missing_data_is_one_line(tmp_path, capsys):
     assert main(["data", str(tmp_path / "missing")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("nri: error:") and "does not exist" in err and "\n" not in err
+
+
+def _one_line_error(capsys, *fragments):
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nri: error:") and "\n" not in err, err
+    for fragment in fragments:
+        assert fragment in err, err
+
+
+TINY = ["--set", "train.n_train=64", "--set", "train.n_valid=32", "--set",
+        "train.progress_bar=false", "--epochs", "1", "--no-eval"]  # fmt: skip
+
+
+def test_train_evaluate_and_their_errors(tmp_path, capsys, reference_dir):
+    run = tmp_path / "run"
+    argv = ["train", "--preset", "springs5", "--preset", "cpu", "--data",
+            str(reference_dir), "--out", str(run), *TINY]  # fmt: skip
+    assert main(argv) == 0
+    assert main(["evaluate", str(run), "--batch-size", "64"]) == 0
+    out = capsys.readouterr().out
+    assert "edge accuracy (perm.-invariant)" in out and (run / "metrics.json").exists()
+
+    assert main(argv) == 2  # the run exists already
+    _one_line_error(capsys, "already holds a run", "--resume")
+    assert main(["evaluate", str(tmp_path / "nope")]) == 2
+    _one_line_error(capsys, "does not exist")
+    assert main(["evaluate", str(run), "--split", "valid"]) == 2  # 49 frames < 70
+    _one_line_error(capsys, "needs 70")
+    assert main(["train", "--preset", "springs5", "--data", str(reference_dir),
+                 "--out", str(tmp_path / "r2"), "--set", "model.tau=-1"]) == 2  # fmt: skip
+    _one_line_error(capsys, "tau")
+    assert main(["train", "--preset", "springs5", "--data", str(reference_dir),
+                 "--out", str(tmp_path / "r3"), "--set", "train.epochs=x"]) == 2  # fmt: skip
+    _one_line_error(capsys, "train.epochs must be an integer")
+    (run / "checkpoints" / "best.ckpt").write_bytes(b"garbage")
+    assert main(["evaluate", str(run)]) == 2
+    _one_line_error(capsys, "cannot read checkpoint")
+
+
+def test_features_mismatch_is_one_line(tmp_path, capsys):
+    data = tmp_path / "k"
+    assert main(["simulate", "kuramoto", "--objects", "3", "--train", "4", "--valid",
+                 "2", "--test", "2", "--out", str(data), "--quiet"]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["train", "--preset", "springs5", "--data", str(data), "--set",
+                 "data.suffix=kuramoto3", "--out", str(tmp_path / "run"), *TINY]) == 2  # fmt: skip
+    _one_line_error(capsys, "3 features per object", "model.n_features=3")

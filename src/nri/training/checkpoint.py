@@ -29,12 +29,15 @@ def safe_load(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
     try:
         ckpt = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as err:
-        first = (
-            str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        )
+        detail = _unpickler_detail(str(err))
+        if "Unsupported global" in detail:
+            raise CheckpointError(
+                f"refusing to load {path}: it would import code to unpickle it "
+                f"({detail[:160]}); only load checkpoints written by nri"
+            ) from None
         raise CheckpointError(
-            f"refusing to load {path}: it holds objects other than tensors and plain data "
-            f"({first[:160]}); only load checkpoints written by nri"
+            f"cannot read checkpoint {path}: not a valid checkpoint ({detail[:120]}); "
+            "corrupt or truncated?"
         ) from None
     except (RuntimeError, EOFError, OSError, ValueError) as err:
         first = (
@@ -48,6 +51,18 @@ def safe_load(path: str | Path, map_location: Any = "cpu") -> dict[str, Any]:
             f"{path} is not an nri/Lightning checkpoint (no state_dict)"
         )
     return ckpt
+
+
+def _unpickler_detail(message: str) -> str:
+    """The one informative line of torch's weights-only unpickling error."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    for i, line in enumerate(lines):
+        if "WeightsUnpickler error:" in line:
+            rest = line.split("WeightsUnpickler error:", 1)[1].strip()
+            if not rest and i + 1 < len(lines):
+                rest = lines[i + 1]
+            return rest.split(". Please use")[0]
+    return lines[0] if lines else "unpickling failed"
 
 
 def atomic_torch_save(obj: Any, path: str | Path) -> None:
