@@ -15,7 +15,7 @@ from nri import graph
 
 KL_EPS = 1e-16
 
-__all__ = ["gaussian_nll", "kl_categorical_uniform", "kl_categorical"]
+__all__ = ["gaussian_nll", "kl_categorical_uniform", "kl_categorical", "symmetric_kl"]
 
 
 def _n_nodes(n_edges: int) -> int:
@@ -85,4 +85,28 @@ def kl_categorical(q: Tensor, log_prior: Tensor) -> Tensor:
     b, e, _ = q.shape
     q = q.float()
     kl = (q * (torch.log(q + KL_EPS) - log_prior.float())).sum()
+    return kl / (b * _n_nodes(e))
+
+
+def symmetric_kl(q: Tensor, rev: Tensor) -> Tensor:
+    """NRI-MPM's symmetric prior penalty ``KL[q' || q]``, divided by ``B * N``.
+
+    ``q'(i, j) = q(j, i)`` is ``q[:, rev]`` with ``rev = graph.reverse_index(N)``;
+    ``sum q' (log(q' + 1e-16) - log(q + 1e-16))`` over batch, edges and types (Eqs.
+    28-29 of Chen et al. 2021; spec/nri-mpm.md 5). Zero iff q is symmetric; gradients
+    flow through both q' and q.
+
+    Shapes:
+        q ``[B, E, K]``, rev ``[E]`` int64 -> scalar.
+    """
+    if q.ndim != 3 or rev.shape != (q.shape[1],):
+        raise ValueError(
+            f"q must be [B, E, K] and rev [E], got {tuple(q.shape)} and "
+            f"{tuple(rev.shape)}"
+        )
+    b, e, _ = q.shape
+    q = q.float()
+    log_q = torch.log(q + KL_EPS)  # [B, E, K]
+    q_t = q.index_select(1, rev)  # [B, E, K]: q'(i, j) = q(j, i)
+    kl = (q_t * (log_q.index_select(1, rev) - log_q)).sum()
     return kl / (b * _n_nodes(e))
