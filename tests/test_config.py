@@ -24,7 +24,7 @@ def test_every_preset_resolves():
     } <= set(names)
     for name in names:
         cfg = resolve(["springs5", name], [])
-        assert cfg.model == "nri"
+        assert cfg.model == ("nri_mpm" if name.startswith("mpm_") else "nri")
 
 
 def test_presets_merge_in_order_and_overrides_win():
