@@ -163,7 +163,9 @@ def fit(
         run_dir: output directory; must not already hold a run unless ``resume``.
         data: a loaded data set or its directory.
         resume: continue the run in ``run_dir`` from its last checkpoint (the saved
-            config must equal ``config`` except for ``train.epochs`` and devices).
+            config must equal ``config`` except for ``train.epochs`` and devices); a
+            run killed before its first checkpoint, or an empty ``run_dir``, starts
+            from the beginning, so a scheduler can always pass ``resume=True``.
         callbacks: extra Lightning callbacks.
     """
     run_dir = Path(run_dir)
@@ -171,11 +173,9 @@ def fit(
     rank_zero = launcher_is_rank_zero()
     if not rank_zero:
         pass  # DDP worker: the launcher (rank 0) has checked and written the run dir
+    elif resume and not (run_dir / "config.yaml").exists():
+        resume = False  # nothing to resume (killed before it began): start afresh
     elif resume:
-        if not last.exists():
-            raise RunError(
-                f"cannot resume: {last} does not exist (start the run without --resume)"
-            )
         _check_resume_config(run_dir, config)
     elif (run_dir / "config.yaml").exists():
         raise RunError(
@@ -218,9 +218,13 @@ def fit(
         n_valid=t.n_valid,
         num_workers=t.num_workers,
     )
-    if resume:
+    # A run killed before its first checkpoint restarts from the beginning.
+    ckpt_path = str(last) if resume and last.exists() else None
+    if ckpt_path is not None and rank_zero:
         step = int(safe_load(last).get("global_step", 0))
         truncate_metrics(run_dir / "logs" / "metrics.csv", step)
+    elif resume and rank_zero:
+        truncate_metrics(run_dir / "logs" / "metrics.csv", 0)
     trainer = _trainer(config, run_dir, callbacks or [])
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -229,7 +233,7 @@ def fit(
         warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", ".*exists and is not empty.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*")
-        trainer.fit(module, datamodule=dm, ckpt_path=str(last) if resume else None)
+        trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
     seconds = time.perf_counter() - start
     best_cb = trainer.checkpoint_callback
     score = getattr(best_cb, "best_model_score", None)
