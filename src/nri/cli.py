@@ -252,7 +252,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if not result.is_global_zero:
         return 0  # a DDP worker process: rank 0 reports and evaluates
     print(
-        f"trained in {result.seconds:.1f} s; best validation NLL {result.best_val_nll:.4g}"
+        f"trained in {result.seconds:.1f} s; best {result.monitor} {result.best_score:.4g}"
     )
     print(f"run directory: {result.run_dir}")
     if not args.no_eval:

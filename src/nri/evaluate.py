@@ -85,8 +85,9 @@ def evaluate_run(
     with torch.no_grad():
         for i in range(0, x_all.shape[0], batch_size):
             x = x_all[i : i + batch_size]
-            out = model.evaluate_batch(x, generator=gen)
-            edges.update(out.logits.float(), labels_all[i : i + batch_size])
+            labels = labels_all[i : i + batch_size]
+            out = model.evaluate_batch(x, generator=gen, edge_types=labels)
+            edges.update(out.logits.float(), labels)
             mse.update(out.sq_err, out.count)
             one_step.update(out.one_step_sq_err, out.one_step_count)
     seconds = time.perf_counter() - start

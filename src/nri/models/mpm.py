@@ -215,6 +215,13 @@ class NRIMPM(nn.Module):
         self.register_buffer("log_prior", log_prior, persistent=False)
 
     # ------------------------------------------------------------------ pieces
+    def selection_metric(self) -> tuple[str, str]:
+        """Checkpoint selection (spec/nri-mpm.md 6): the total validation loss
+        (``nll + kl + lambda * sym``); validation accuracy for the supervised encoder."""
+        if self.config.scheme == "supervised":
+            return "val/acc", "max"
+        return "val/loss", "min"
+
     def _check_x(self, x: Tensor, min_frames: int) -> None:
         f = self.config.n_features
         if x.ndim != 4 or x.shape[3] != f or x.shape[2] < min_frames or x.shape[1] < 2:

@@ -222,6 +222,11 @@ class NRI(nn.Module):
         log_prior = torch.log(torch.tensor(c.prior)) if c.prior is not None else None
         self.register_buffer("log_prior", log_prior, persistent=False)
 
+    def selection_metric(self) -> tuple[str, str]:
+        """Logged metric and mode for choosing the best checkpoint: the validation NLL,
+        as the original (spec/nri.md 9)."""
+        return "val/nll", "min"
+
     def _check_x(self, x: Tensor, min_frames: int) -> None:
         f = self.config.n_features
         if x.ndim != 4 or x.shape[3] != f or x.shape[2] < min_frames:
@@ -363,7 +368,10 @@ class NRI(nn.Module):
 
     @torch.no_grad()
     def evaluate_batch(
-        self, x: Tensor, generator: torch.Generator | None = None
+        self,
+        x: Tensor,
+        generator: torch.Generator | None = None,
+        edge_types: Tensor | None = None,
     ) -> EvalOutput:
         """Test protocol on one batch of long trajectories (spec/evaluation.md 2).
 
@@ -374,6 +382,7 @@ class NRI(nn.Module):
         ``s >= T`` from the ground-truth frames ``[s - T, s)``, spec/nri.md 6.1);
         one-step errors on the last ``T`` frames. Returns sums so that a
         caller can accumulate exact means (``metrics.HorizonMSE``). Call in eval mode.
+        ``edge_types`` is accepted for a uniform interface and not used.
 
         Shapes:
             x ``[B, N, L, F]`` with ``L >= T + 1 + test_horizon`` (99 in the test set).

@@ -4,7 +4,7 @@ Run directory::
 
     RUN/config.yaml          resolved configuration (model, train, data)
     RUN/normalizer.json      the training normalisation (to invert predictions)
-    RUN/checkpoints/best.ckpt   lowest validation NLL
+    RUN/checkpoints/best.ckpt   best on the model's selection metric (NRI: validation NLL)
     RUN/checkpoints/last.ckpt   end of the latest epoch (for --resume)
     RUN/logs/metrics.csv     CSV log;  RUN/tb/  TensorBoard log
 """
@@ -91,7 +91,12 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
         )
 
 
-def _trainer(config: RunConfig, run_dir: Path, extra_callbacks: list[Any]) -> L.Trainer:
+def _trainer(
+    config: RunConfig,
+    run_dir: Path,
+    extra_callbacks: list[Any],
+    monitor: tuple[str, str],
+) -> L.Trainer:
     t = config.train
     devices: Any = t.devices
     if isinstance(devices, str) and devices.isdigit():
@@ -99,8 +104,8 @@ def _trainer(config: RunConfig, run_dir: Path, extra_callbacks: list[Any]) -> L.
     best = ModelCheckpoint(
         dirpath=run_dir / "checkpoints",
         filename="best",
-        monitor="val/nll",
-        mode="min",
+        monitor=monitor[0],
+        mode=monitor[1],
         save_top_k=1,
         save_last=True,
         enable_version_counter=False,
@@ -143,9 +148,10 @@ class FitResult(NamedTuple):
     run_dir: Path
     best_checkpoint: Path
     last_checkpoint: Path
-    best_val_nll: float
+    best_score: float  # best value of the selection metric
     seconds: float
     is_global_zero: bool = True  # False in DDP worker processes
+    monitor: str = "val/nll"  # the selection metric
 
 
 def fit(
@@ -225,7 +231,9 @@ def fit(
         truncate_metrics(run_dir / "logs" / "metrics.csv", step)
     elif resume and rank_zero:
         truncate_metrics(run_dir / "logs" / "metrics.csv", 0)
-    trainer = _trainer(config, run_dir, callbacks or [])
+    trainer = _trainer(
+        config, run_dir, callbacks or [], module.model.selection_metric()
+    )
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -244,6 +252,7 @@ def fit(
         float(score) if score is not None else float("nan"),
         seconds,
         trainer.is_global_zero,
+        module.model.selection_metric()[0],
     )
 
 
