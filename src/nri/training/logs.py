@@ -1,4 +1,4 @@
-"""Run logs: a CSV logger that survives ``--resume``, and reading the logged curves."""
+"""Run logs: a CSV logger that survives ``--resume``."""
 
 from __future__ import annotations
 
@@ -53,16 +53,3 @@ def truncate_metrics(path: Path, before_step: int) -> None:
         writer.writeheader()
         writer.writerows(rows)
     tmp.replace(path)
-
-
-def read_metrics(path: Path) -> dict[str, list[tuple[int, float]]]:
-    """Logged series: metric name -> [(step, value), ...] from a run's ``metrics.csv``."""
-    series: dict[str, list[tuple[int, float]]] = {}
-    with Path(path).open(newline="") as f:
-        for row in csv.DictReader(f):
-            step = int(float(row.get("step") or 0))
-            for key, value in row.items():
-                if key in ("step", "epoch") or value in ("", None):
-                    continue
-                series.setdefault(key, []).append((step, float(value)))
-    return series
