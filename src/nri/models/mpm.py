@@ -23,7 +23,7 @@ from nri.models.encoders import EncoderOutput
 from nri.models.nri import EvalOutput, LossOutput
 from nri.models.relation_interaction import RelationInteractionEncoder, RIOrders
 from nri.models.st_decoder import GNNDecoder, STAttentionDecoder, STDecoder
-from nri.nn.cnn import MIN_TIMESTEPS
+from nri.models.validation import check_fields, check_graph_and_rollout
 from nri.nn.gumbel import gumbel_softmax
 
 
@@ -83,39 +83,24 @@ class MPMConfig:
     lr_step_before_epoch: bool = False  # the reference steps after each epoch
 
     def __post_init__(self) -> None:
-        positive = (
-            "n_features n_timesteps n_edge_types hidden_dim ri_eval_samples "
-            "ri_transformer_heads pred_steps val_pred_steps test_horizon lr_decay_step"
+        check_fields(
+            self,
+            positive_ints=(
+                "n_features n_timesteps n_edge_types hidden_dim ri_eval_samples "
+                "ri_transformer_heads pred_steps val_pred_steps test_horizon lr_decay_step"
+            ).split(),
+            choices={
+                "reducer": ("mlp", "cnn"),
+                "relation_interaction": ("both", "intra", "inter", "none"),
+                "ri_sequence": ("gru", "attention", "transformer"),
+                "decoder": ("st", "st_attention", "gnn"),
+                "st_parts": ("both", "edge", "node"),
+                "scheme": ("vae", "supervised", "true_graph"),
+                "eval_graph": ("sample", "argmax"),
+            },
+            fractions=("encoder_dropout", "decoder_dropout"),
+            positive=("tau", "variance", "lr", "lr_decay_gamma", "adam_eps"),
         )
-        for name in positive.split():
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"MPMConfig.{name} must be an int >= 1, got {value!r}")
-        choices: dict[str, tuple[object, ...]] = {
-            "reducer": ("mlp", "cnn"),
-            "relation_interaction": ("both", "intra", "inter", "none"),
-            "ri_sequence": ("gru", "attention", "transformer"),
-            "decoder": ("st", "st_attention", "gnn"),
-            "st_parts": ("both", "edge", "node"),
-            "scheme": ("vae", "supervised", "true_graph"),
-            "eval_graph": ("sample", "argmax"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"MPMConfig.{name} must be one of {allowed}, "
-                    f"got {getattr(self, name)!r}"
-                )
-        for name in ("encoder_dropout", "decoder_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(
-                    f"MPMConfig.{name} must be in [0, 1), got {getattr(self, name)!r}"
-                )
-        for name in ("tau", "variance", "lr", "lr_decay_gamma", "adam_eps"):
-            if not getattr(self, name) > 0:
-                raise ValueError(
-                    f"MPMConfig.{name} must be > 0, got {getattr(self, name)!r}"
-                )
         if not (self.sym_lambda >= 0 and self.loss_scale > 0):
             raise ValueError(
                 f"MPMConfig needs sym_lambda >= 0 and loss_scale > 0, got "
@@ -129,28 +114,7 @@ class MPMConfig:
                 f"hidden_dim {self.hidden_dim} must be divisible by "
                 f"ri_transformer_heads {self.ri_transformer_heads}"
             )
-        if self.skip_first and self.n_edge_types < 2:
-            raise ValueError(
-                f"skip_first needs n_edge_types >= 2, got {self.n_edge_types}"
-            )
-        if self.reducer == "cnn" and self.n_timesteps < MIN_TIMESTEPS:
-            raise ValueError(
-                f"the CNN reducer needs n_timesteps >= {MIN_TIMESTEPS}, "
-                f"got {self.n_timesteps}"
-            )
-        for name in ("pred_steps", "val_pred_steps"):
-            if getattr(self, name) > self.n_timesteps - 1:
-                raise ValueError(
-                    f"MPMConfig.{name} must be <= n_timesteps - 1 = "
-                    f"{self.n_timesteps - 1}, got {getattr(self, name)}"
-                )
-        if self.prior is not None:
-            p = tuple(self.prior)
-            if len(p) != self.n_edge_types or min(p) <= 0 or abs(sum(p) - 1) > 1e-6:
-                raise ValueError(
-                    f"MPMConfig.prior must be {self.n_edge_types} positive numbers "
-                    f"summing to 1, got {self.prior!r}"
-                )
+        check_graph_and_rollout(self, uses_cnn=self.reducer == "cnn")
 
 
 class NRIMPM(nn.Module):

@@ -13,7 +13,7 @@ from nri import rollout as ro
 from nri.losses import gaussian_nll, kl_categorical, kl_categorical_uniform
 from nri.models.decoders import MLPDecoder, RNNDecoder
 from nri.models.encoders import CNNEncoder, EncoderOutput, MLPEncoder
-from nri.nn.cnn import MIN_TIMESTEPS
+from nri.models.validation import check_fields, check_graph_and_rollout
 from nri.nn.gumbel import gumbel_softmax
 
 
@@ -61,63 +61,27 @@ class NRIConfig:
     lr_step_before_epoch: bool = False  # Q3, reference: True (halves at 199, 399)
 
     def __post_init__(self) -> None:
-        positive = (
-            "n_features n_timesteps n_edge_types encoder_hidden_dim "
-            "decoder_hidden_dim pred_steps val_pred_steps test_horizon lr_decay_step"
+        check_fields(
+            self,
+            positive_ints=(
+                "n_features n_timesteps n_edge_types encoder_hidden_dim decoder_hidden_dim "
+                "pred_steps val_pred_steps test_horizon lr_decay_step"
+            ).split(),
+            choices={
+                "encoder": ("mlp", "cnn"),
+                "decoder": ("mlp", "rnn"),
+                "eval_graph": ("sample", "argmax"),
+                "edge_to_node_norm": ("n_in", "n_nodes"),
+                "rnn_agg_norm": ("n_in", "n_features"),
+            },
+            fractions=("encoder_dropout", "decoder_dropout"),
+            positive=("tau", "variance", "lr", "lr_decay_gamma"),
         )
-        for name in positive.split():
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"NRIConfig.{name} must be an int >= 1, got {value!r}")
-        choices: dict[str, tuple[object, ...]] = {
-            "encoder": ("mlp", "cnn"),
-            "decoder": ("mlp", "rnn"),
-            "eval_graph": ("sample", "argmax"),
-            "edge_to_node_norm": ("n_in", "n_nodes"),
-            "rnn_agg_norm": ("n_in", "n_features"),
-        }
-        for name, allowed in choices.items():
-            if getattr(self, name) not in allowed:
-                raise ValueError(
-                    f"NRIConfig.{name} must be one of {allowed}, "
-                    f"got {getattr(self, name)!r}"
-                )
-        for name in ("encoder_dropout", "decoder_dropout"):
-            if not 0.0 <= getattr(self, name) < 1.0:
-                raise ValueError(
-                    f"NRIConfig.{name} must be in [0, 1), got {getattr(self, name)!r}"
-                )
-        for name in ("tau", "variance", "lr", "lr_decay_gamma"):
-            if not getattr(self, name) > 0:
-                raise ValueError(
-                    f"NRIConfig.{name} must be > 0, got {getattr(self, name)!r}"
-                )
-        if self.skip_first and self.n_edge_types < 2:
-            raise ValueError(
-                f"skip_first needs n_edge_types >= 2, got {self.n_edge_types}"
-            )
         if self.dynamic_graph and self.decoder != "rnn":
             raise ValueError(
                 f"dynamic_graph needs the RNN decoder, got decoder={self.decoder!r}"
             )
-        if self.encoder == "cnn" and self.n_timesteps < MIN_TIMESTEPS:
-            raise ValueError(
-                f"the CNN encoder needs n_timesteps >= {MIN_TIMESTEPS}, "
-                f"got {self.n_timesteps}"
-            )
-        for name in ("pred_steps", "val_pred_steps"):
-            if getattr(self, name) > self.n_timesteps - 1:
-                raise ValueError(
-                    f"NRIConfig.{name} must be <= n_timesteps - 1 = "
-                    f"{self.n_timesteps - 1}, got {getattr(self, name)}"
-                )
-        if self.prior is not None:
-            p = tuple(self.prior)
-            if len(p) != self.n_edge_types or min(p) <= 0 or abs(sum(p) - 1) > 1e-6:
-                raise ValueError(
-                    f"NRIConfig.prior must be {self.n_edge_types} positive numbers "
-                    f"summing to 1, got {self.prior!r}"
-                )
+        check_graph_and_rollout(self, uses_cnn=self.encoder == "cnn")
 
 
 class LossOutput(NamedTuple):
