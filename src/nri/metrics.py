@@ -25,6 +25,7 @@ __all__ = [
     "auroc",
     "asymmetry_count",
     "squared_error_by_horizon",
+    "batch_accuracy",
     "Mean",
     "HorizonMSE",
     "EdgeMetrics",
@@ -135,6 +136,23 @@ def squared_error_by_horizon(pred: Tensor, target: Tensor) -> tuple[Tensor, int]
     sq = (pred.detach().double() - target.detach().double()).pow(2)  # [B, N, H, F]
     b, n, _, f = pred.shape
     return sq.sum(dim=(0, 1, 3)), b * n * f
+
+
+def batch_accuracy(logits: Tensor, labels: Tensor) -> Tensor:
+    """Raw edge accuracy of one batch (argmax of the logits; labels < 0 ignored), for
+    logging during training; split-level numbers use :class:`EdgeMetrics`.
+
+    Shapes:
+        logits ``[B, E, K]``, labels ``[B, E]`` -> scalar.
+    """
+    if labels.shape != logits.shape[:2]:
+        raise ValueError(
+            f"edge_types must be [B, E] = {tuple(logits.shape[:2])}, got "
+            f"{tuple(labels.shape)}"
+        )
+    known = labels >= 0
+    correct = (logits.detach().argmax(-1) == labels) & known
+    return correct.sum() / known.sum().clamp(min=1)
 
 
 class Mean:

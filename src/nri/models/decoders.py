@@ -150,6 +150,8 @@ class MLPDecoder(nn.Module):
         dropout: dropout probability in the message and output MLPs.
         skip_first: type 0 sends no message ("no interaction").
         dropout_in_eval: keep dropout active in eval mode (ethanfetaya/NRI quirk Q6).
+        mean_over_types: divide the type mixture by the number of used types (the
+            NRI-MPM variant, ``GNNDEC``); NRI sums.
 
     Shapes:
         step: x_t ``[B, N, F]`` or ``[B, N, S, F]``, z ``[B, E, K]`` ->
@@ -171,6 +173,7 @@ class MLPDecoder(nn.Module):
         dropout: float = 0.0,
         skip_first: bool = False,
         dropout_in_eval: bool = False,
+        mean_over_types: bool = False,
     ) -> None:
         super().__init__()
         self.n_features = n_features
@@ -178,6 +181,7 @@ class MLPDecoder(nn.Module):
         self.dropout = dropout
         self.dropout_in_eval = dropout_in_eval
         self.skip_first = skip_first
+        self.mean_over_types = mean_over_types
         self.msg = TypedEdgeMLP(
             n_features, msg_hidden_dim, msg_out_dim, n_edge_types, "relu", skip_first
         )
@@ -193,6 +197,9 @@ class MLPDecoder(nn.Module):
         n = x_t.shape[1]
         send, recv = graph.fully_connected(n, x_t.device)
         active = self.training or self.dropout_in_eval
+        n_used = self.n_edge_types - self.msg.first_type
+        if self.mean_over_types and n_used > 1:
+            z = z / n_used
         msg = self.msg(x_t, z, send, recv, self.dropout, active)  # [B, E, *, Mo]
         agg = graph.edge_to_node(msg, recv, n)  # [B, E, *, Mo] -> [B, N, *, Mo]
         h = torch.cat([x_t, agg.to(x_t.dtype)], dim=-1)  # [B, N, *, F + Mo]

@@ -19,6 +19,7 @@ from nri.losses import (
     kl_categorical_uniform,
     symmetric_kl,
 )
+from nri.metrics import batch_accuracy
 from nri.models.encoders import EncoderOutput
 from nri.models.nri import EvalOutput, LossOutput
 from nri.models.relation_interaction import RelationInteractionEncoder, RIOrders
@@ -334,10 +335,7 @@ class NRIMPM(nn.Module):
                     logs["nll_1step"] = gaussian_nll(pred1, target, c.variance)
                     logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
         if edge_types is not None:
-            self._labels(edge_types, tuple(logits.shape[:2]))
-            known = edge_types >= 0
-            correct = (logits.detach().argmax(-1) == edge_types) & known
-            logs["acc"] = correct.sum() / known.sum().clamp(min=1)
+            logs["acc"] = batch_accuracy(logits, edge_types)
         return LossOutput(loss, logs, logits)
 
     def loss(

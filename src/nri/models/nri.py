@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from nri import rollout as ro
 from nri.losses import gaussian_nll, kl_categorical, kl_categorical_uniform
+from nri.metrics import batch_accuracy
 from nri.models.decoders import MLPDecoder, RNNDecoder
 from nri.models.encoders import CNNEncoder, EncoderOutput, MLPEncoder
 from nri.models.validation import check_fields, check_graph_and_rollout
@@ -279,14 +280,7 @@ class NRI(nn.Module):
             logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
             logs = {k: v.detach() for k, v in logs.items()}
         if edge_types is not None:
-            if edge_types.shape != logits.shape[:2]:
-                raise ValueError(
-                    f"edge_types must be [B, E] = {tuple(logits.shape[:2])}, got "
-                    f"{tuple(edge_types.shape)}"
-                )
-            known = edge_types >= 0
-            correct = (logits.detach().argmax(-1) == edge_types) & known
-            logs["acc"] = correct.sum() / known.sum().clamp(min=1)
+            logs["acc"] = batch_accuracy(logits, edge_types)
         return LossOutput(loss, logs, logits)
 
     def loss(

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nri import graph
-from nri.models.decoders import TypedEdgeMLP, _check_step
+from nri.models.decoders import MLPDecoder, TypedEdgeMLP, _check_step
 
 STParts = Literal["both", "edge", "node"]
 
@@ -256,7 +256,7 @@ class STAttentionDecoder(STDecoder):
         return x_t + self._f_out(o), new
 
 
-class GNNDecoder(nn.Module):
+class GNNDecoder(MLPDecoder):
     """``GNNDEC`` ("NRI-MPM w/o ST", spec/nri-mpm.md 4.4): NRI's MLP decoder with the
     type mixture divided by the number of used types and a **sum** over incoming edges.
 
@@ -271,8 +271,6 @@ class GNNDecoder(nn.Module):
     Differences from the paper: the division by K' (Eq. 21 has none).
     """
 
-    stateful = False
-
     def __init__(
         self,
         n_features: int,
@@ -281,26 +279,7 @@ class GNNDecoder(nn.Module):
         dropout: float = 0.0,
         skip_first: bool = False,
     ) -> None:
-        super().__init__()
         h = hidden_dim
-        self.n_features = n_features
-        self.n_edge_types = n_edge_types
-        self.dropout = dropout
-        self.msg = TypedEdgeMLP(n_features, h, h, n_edge_types, "relu", skip_first)
-        self.out_fc1 = nn.Linear(n_features + h, h)
-        self.out_fc2 = nn.Linear(h, h)
-        self.out_fc3 = nn.Linear(h, n_features)
-
-    def step(self, x_t: Tensor, z: Tensor, state: Any = None) -> tuple[Tensor, None]:
-        """One prediction step; ``state`` is ignored."""
-        _check_step(x_t, z, self.n_features, self.n_edge_types)
-        n = x_t.shape[1]
-        send, recv = graph.fully_connected(n, x_t.device)
-        n_used = self.n_edge_types - self.msg.first_type
-        zs = z / n_used if n_used > 1 else z
-        msg = self.msg(x_t, zs, send, recv, self.dropout, self.training)  # [B, E, *, H]
-        agg = graph.edge_to_node(msg, recv, n)  # sum: [B, N, *, H]
-        h = torch.cat([x_t, agg.to(x_t.dtype)], dim=-1)  # [B, N, *, F + H]
-        h = F.dropout(F.relu(self.out_fc1(h)), self.dropout, self.training)
-        h = F.dropout(F.relu(self.out_fc2(h)), self.dropout, self.training)
-        return x_t + self.out_fc3(h), None
+        super().__init__(
+            n_features, n_edge_types, h, h, h, dropout, skip_first, mean_over_types=True
+        )
