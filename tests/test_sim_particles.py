@@ -4,9 +4,8 @@ import numpy as np
 import pytest
 
 from nri.sim.charged import ChargedConfig, simulate_charged
+from nri.sim.kernels import _coefficients, _forces_fast
 from nri.sim.particles import (
-    _coefficients,
-    _forces_fast,
     _forces_reference,
     _reflect,
     sample_init,
