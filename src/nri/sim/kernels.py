@@ -4,6 +4,9 @@
 walls and force clipping of the original generator (spec/data.md 1.4-1.6); the force sum
 reproduces NumPy's summation order, so springs trajectories match the NumPy reference
 integrator bit for bit. Called by :func:`nri.sim.particles.integrate_fast`.
+
+``kuramoto_rk4`` integrates Kuramoto oscillators with fixed-step RK4, one simulation per
+thread; called by :func:`nri.sim.kuramoto.integrate_kuramoto`.
 """
 
 from __future__ import annotations
@@ -137,3 +140,72 @@ def integrate_particles(  # noqa: ANN201
                 for i in range(n):
                     vel[d, i] += dt * force[d, i]
         ok[s] = good
+
+
+@numba.njit(inline="always")
+def _sincos_small(d):  # pragma: no cover
+    """sin(d), cos(d) for |d| <= 0.1 by Taylor series (error < 1e-18), else libm."""
+    if abs(d) > 0.1:
+        return np.sin(d), np.cos(d)
+    d2 = d * d
+    sin_d = d * (
+        1.0 - d2 / 6.0 * (1.0 - d2 / 20.0 * (1.0 - d2 / 42.0 * (1.0 - d2 / 72.0)))
+    )
+    cos_d = 1.0 - d2 / 2.0 * (1.0 - d2 / 12.0 * (1.0 - d2 / 30.0 * (1.0 - d2 / 56.0)))
+    return sin_d, cos_d
+
+
+@numba.njit(parallel=True, cache=True)
+def kuramoto_rk4(k_eff, omega, phi0, h, substeps, keep_pos, out):  # pragma: no cover
+    """Fixed-step RK4, one simulation per thread (results independent of threads).
+
+    The coupling sum uses ``sum_j K_ij sin(phi_j - phi_i) = cos(phi_i) (K sin phi)_i -
+    sin(phi_i) (K cos phi)_i``: 2n trigonometric values per stage instead of n^2. Only
+    the first stage of a step calls sin and cos; stages 2-4 evaluate at ``y + d`` with a
+    small ``d`` (|d| <= h max|dphi/dt|) by the angle-addition formulas and a Taylor
+    series of sin d, cos d (3x faster than libm, same result to ~1e-16).
+
+    Shapes: k_eff ``[S, n, n]``, omega / phi0 ``[S, n]``, keep_pos ``[n_grid]``,
+    out ``[S, G, n]`` (written).
+    """
+    n_sims, n = omega.shape
+    n_grid = keep_pos.shape[0]
+    for s in numba.prange(n_sims):
+        y = phi0[s].copy()
+        kk = np.empty((4, n))  # stage derivatives
+        sy = np.empty(n)
+        cy = np.empty(n)
+        sn = np.empty(n)
+        cs = np.empty(n)
+        for g in range(n_grid):
+            if keep_pos[g] >= 0:
+                out[s, keep_pos[g]] = y
+            if g == n_grid - 1:
+                break
+            for _ in range(substeps):
+                for i in range(n):
+                    sy[i] = np.sin(y[i])
+                    cy[i] = np.cos(y[i])
+                for stage in range(4):
+                    if stage == 0:
+                        for i in range(n):
+                            sn[i] = sy[i]
+                            cs[i] = cy[i]
+                    else:
+                        c = h if stage == 3 else 0.5 * h
+                        for i in range(n):
+                            sd, cd = _sincos_small(c * kk[stage - 1, i])
+                            sn[i] = sy[i] * cd + cy[i] * sd  # sin(y + d)
+                            cs[i] = cy[i] * cd - sy[i] * sd  # cos(y + d)
+                    for i in range(n):
+                        ks = 0.0
+                        kc = 0.0
+                        for j in range(n):
+                            ks += k_eff[s, i, j] * sn[j]
+                            kc += k_eff[s, i, j] * cs[j]
+                        kk[stage, i] = omega[s, i] + cs[i] * ks - sn[i] * kc
+                for i in range(n):
+                    y[i] += (h / 6.0) * (
+                        kk[0, i] + 2.0 * kk[1, i] + 2.0 * kk[2, i] + kk[3, i]
+                    )
+    return out
