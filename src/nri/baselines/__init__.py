@@ -1,0 +1,37 @@
+"""Baselines of the NRI and NRI-MPM papers (spec/evaluation.md 3; docs/baselines.md).
+
+* :class:`Correlation`: relations from the correlation of state sequences (closed form);
+* :class:`Static`: ``x_hat[t + k] = x[t]`` (closed form);
+* :class:`JointLSTM`: one LSTM over the concatenated states of all objects;
+* :class:`SUGAR`: NRI with hard symmetry and a node-degree prior (our form);
+* :class:`NRISupervised`, :class:`NRITrueGraph`: NRI's encoder trained on the labels,
+  its decoder trained on the true graph (NRI-MPM's are ``MPMConfig.scheme``).
+
+Closed-form models subclass :class:`ClosedFormModel`; ``nri train`` fits them without
+Lightning and writes the same run directory.
+"""
+
+# The registry (nri.models) imports the baseline modules and they import model modules:
+# initialise the registry first so that either import order works.
+import nri.models  # noqa: F401  # isort: skip
+from nri.baselines.base import CapabilityError, ClosedFormModel
+from nri.baselines.correlation import Correlation, CorrelationConfig
+from nri.baselines.lstm import JointLSTM, LSTMConfig
+from nri.baselines.nri_schemes import NRISupervised, NRITrueGraph
+from nri.baselines.static import Static, StaticConfig
+from nri.baselines.sugar import SUGAR, SUGARConfig
+
+__all__ = [
+    "SUGAR",
+    "CapabilityError",
+    "ClosedFormModel",
+    "Correlation",
+    "CorrelationConfig",
+    "JointLSTM",
+    "LSTMConfig",
+    "NRISupervised",
+    "NRITrueGraph",
+    "SUGARConfig",
+    "Static",
+    "StaticConfig",
+]
