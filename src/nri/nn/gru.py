@@ -1,0 +1,233 @@
+"""A GRU cell whose gate arithmetic runs in one fused pass on the CPU.
+
+:class:`FusedGRUCell` is a drop-in ``nn.GRUCell`` (same parameters, names,
+initialisation and function) for the NRI-MPM decoder's edge GRU, which runs on
+``B * E * S`` rows (12,800 for springs5 at batch 128) at every rollout step. PyTorch's
+CPU ``gru_cell`` computes the gates with about ten element-wise passes over ``[R, H]``
+tensors and autograd adds about fifteen more (plus a ``cat`` of the three gate
+gradients); on a memory-bound CPU those passes cost about as much as the two matrix
+products. Here the two products are PyTorch's (``addmm``, bf16 under CPU autocast) and
+everything between them is one numba kernel forward and one backward, parallel over
+rows; the backward recomputes ``r, z, n`` from the saved gate pre-activations instead
+of storing them.
+
+Gate equations (PyTorch's and the NRI-MPM reference's, spec/nri-mpm.md 4.1)::
+
+    gi = x W_ih^T + b_ih,  gh = h W_hh^T + b_hh          [R, 3H], blocks (r, z, n)
+    r = sigmoid(gi_r + gh_r),  z = sigmoid(gi_z + gh_z)
+    n = tanh(gi_n + r * gh_n)
+    h' = (1 - z) * n + z * h
+
+Arithmetic inside the kernels is float32; bfloat16 tensors are read and written
+through their bit patterns (round to nearest even), so under bf16 autocast the result
+equals PyTorch's to bf16 rounding. On other devices, or when numba is unavailable, the
+cell falls back to ``nn.GRUCell.forward``.
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+__all__ = ["FusedGRUCell", "fused_gru_cell"]
+
+
+# --------------------------------------------------------------------------------------
+# numba kernels. Every array is 2-D [R, *] and C-contiguous; bf16 arrays arrive as
+# uint16 bit patterns and are widened to float32 row by row.
+
+
+_CHUNK = 64  # rows per work item: the row buffers are allocated once per chunk
+
+
+@numba.njit(inline="always")
+def _load_row(src, dst_f32, dst_u32, bf16):  # noqa: ANN001, ANN202
+    if bf16:
+        for j in range(src.shape[0]):
+            dst_u32[j] = np.uint32(src[j]) << np.uint32(16)
+    else:
+        for j in range(src.shape[0]):
+            dst_f32[j] = src[j]
+
+
+@numba.njit(inline="always")
+def _store_row(dst, src_f32, src_u32, bf16):  # noqa: ANN001, ANN202
+    if bf16:  # round to nearest even
+        for j in range(dst.shape[0]):
+            b = src_u32[j]
+            b = b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))
+            dst[j] = b >> np.uint32(16)
+    else:
+        for j in range(dst.shape[0]):
+            dst[j] = src_f32[j]
+
+
+@numba.njit(parallel=True, cache=True)
+def _forward_kernel(gi, gh, h, out, bf16):  # noqa: ANN001, ANN202
+    rows, hid = h.shape
+    for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
+        gi_u = np.empty(3 * hid, np.uint32)
+        gh_u = np.empty(3 * hid, np.uint32)
+        h_u = np.empty(hid, np.uint32)
+        o_u = np.empty(hid, np.uint32)
+        gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
+        h_f, o_f = h_u.view(np.float32), o_u.view(np.float32)
+        for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
+            _load_row(gi[r0], gi_f, gi_u, bf16)
+            _load_row(gh[r0], gh_f, gh_u, bf16)
+            _load_row(h[r0], h_f, h_u, bf16)
+            for j in range(hid):
+                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + gh_f[j])))
+                z = 1.0 / (1.0 + np.exp(-(gi_f[hid + j] + gh_f[hid + j])))
+                n = np.tanh(gi_f[2 * hid + j] + r * gh_f[2 * hid + j])
+                o_f[j] = n + z * (h_f[j] - n)
+            _store_row(out[r0], o_f, o_u, bf16)
+
+
+@numba.njit(parallel=True, cache=True)
+def _backward_kernel(grad, gi, gh, h, d_gi, d_gh, d_h, bf16):  # noqa: ANN001, ANN202
+    rows, hid = h.shape
+    for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
+        gi_u = np.empty(3 * hid, np.uint32)
+        gh_u = np.empty(3 * hid, np.uint32)
+        h_u = np.empty(hid, np.uint32)
+        g_u = np.empty(hid, np.uint32)
+        dgi_u = np.empty(3 * hid, np.uint32)
+        dgh_u = np.empty(3 * hid, np.uint32)
+        dh_u = np.empty(hid, np.uint32)
+        gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
+        h_f, g_f = h_u.view(np.float32), g_u.view(np.float32)
+        dgi_f, dgh_f = dgi_u.view(np.float32), dgh_u.view(np.float32)
+        dh_f = dh_u.view(np.float32)
+        for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
+            _load_row(gi[r0], gi_f, gi_u, bf16)
+            _load_row(gh[r0], gh_f, gh_u, bf16)
+            _load_row(h[r0], h_f, h_u, bf16)
+            _load_row(grad[r0], g_f, g_u, bf16)
+            for j in range(hid):
+                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + gh_f[j])))
+                z = 1.0 / (1.0 + np.exp(-(gi_f[hid + j] + gh_f[hid + j])))
+                ghn = gh_f[2 * hid + j]
+                n = np.tanh(gi_f[2 * hid + j] + r * ghn)
+                g = g_f[j]
+                dn = g * (1.0 - z) * (1.0 - n * n)  # through tanh
+                dz = g * (h_f[j] - n) * z * (1.0 - z)  # through sigmoid
+                dr = dn * ghn * r * (1.0 - r)
+                dgi_f[j] = dr
+                dgh_f[j] = dr
+                dgi_f[hid + j] = dz
+                dgh_f[hid + j] = dz
+                dgi_f[2 * hid + j] = dn
+                dgh_f[2 * hid + j] = dn * r
+                dh_f[j] = g * z
+            _store_row(d_gi[r0], dgi_f, dgi_u, bf16)
+            _store_row(d_gh[r0], dgh_f, dgh_u, bf16)
+            _store_row(d_h[r0], dh_f, dh_u, bf16)
+
+
+def _np(t: Tensor) -> np.ndarray:
+    """A NumPy view of a contiguous 2-D float32 or bfloat16 (as uint16) tensor."""
+    if t.dtype == torch.bfloat16:
+        return t.view(torch.int16).numpy().view(np.uint16)
+    return t.numpy()
+
+
+# --------------------------------------------------------------------------------------
+
+
+class _FusedGRUFunction(torch.autograd.Function):
+    @staticmethod
+    def forward(  # type: ignore[override]
+        ctx,  # noqa: ANN001
+        x: Tensor,
+        h: Tensor,
+        w_ih: Tensor,
+        w_hh: Tensor,
+        b_ih: Tensor,
+        b_hh: Tensor,
+        compute_dtype: torch.dtype,
+    ) -> Tensor:
+        cd = compute_dtype
+        xc, hc = x.to(cd).contiguous(), h.to(cd).contiguous()
+        w_ih_c, w_hh_c = w_ih.to(cd), w_hh.to(cd)
+        gi = torch.addmm(b_ih.to(cd), xc, w_ih_c.t())  # [R, 3H]
+        gh = torch.addmm(b_hh.to(cd), hc, w_hh_c.t())  # [R, 3H]
+        out = torch.empty_like(hc)
+        _forward_kernel(_np(gi), _np(gh), _np(hc), _np(out), cd == torch.bfloat16)
+        ctx.save_for_backward(xc, hc, w_ih_c, w_hh_c, gi, gh)
+        ctx.dtypes = (x.dtype, h.dtype, w_ih.dtype, w_hh.dtype, b_ih.dtype, b_hh.dtype)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad: Tensor):  # type: ignore[override]  # noqa: ANN001, ANN205
+        xc, hc, w_ih_c, w_hh_c, gi, gh = ctx.saved_tensors
+        x_dt, h_dt, wi_dt, wh_dt, bi_dt, bh_dt = ctx.dtypes
+        grad = grad.to(hc.dtype).contiguous()
+        d_gi, d_gh, d_h = (
+            torch.empty_like(gi),
+            torch.empty_like(gh),
+            torch.empty_like(hc),
+        )
+        _backward_kernel(_np(grad), _np(gi), _np(gh), _np(hc), _np(d_gi), _np(d_gh),
+                         _np(d_h), gi.dtype == torch.bfloat16)  # fmt: skip
+        needs = ctx.needs_input_grad
+        dx = (d_gi @ w_ih_c).to(x_dt) if needs[0] else None
+        dh = torch.addmm(d_h, d_gh, w_hh_c).to(h_dt) if needs[1] else None
+        dw_ih = (d_gi.t() @ xc).to(wi_dt) if needs[2] else None
+        dw_hh = (d_gh.t() @ hc).to(wh_dt) if needs[3] else None
+        db_ih = d_gi.sum(0, dtype=torch.float32).to(bi_dt) if needs[4] else None
+        db_hh = d_gh.sum(0, dtype=torch.float32).to(bh_dt) if needs[5] else None
+        return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None
+
+
+def fused_gru_cell(
+    x: Tensor,
+    h: Tensor,
+    w_ih: Tensor,
+    w_hh: Tensor,
+    b_ih: Tensor,
+    b_hh: Tensor,
+) -> Tensor:
+    """One GRU step on CPU tensors: ``x [R, I]``, ``h [R, H]`` -> ``h' [R, H]``.
+
+    Weights as ``nn.GRUCell``: ``w_ih [3H, I]``, ``w_hh [3H, H]``, biases ``[3H]``.
+    Under CPU autocast the products and the gate arithmetic are in the autocast dtype
+    (bfloat16), otherwise in the promoted input dtype; the result has
+    ``nn.GRUCell``'s dtype (the promotion of that dtype with ``h``'s).
+    """
+    if torch.is_autocast_enabled("cpu"):
+        cd = torch.get_autocast_dtype("cpu")
+    else:
+        cd = torch.promote_types(x.dtype, h.dtype)
+    if cd not in (torch.float32, torch.bfloat16):
+        raise TypeError(f"fused_gru_cell supports float32 and bfloat16, got {cd}")
+    with torch.autocast("cpu", enabled=False):
+        out = _FusedGRUFunction.apply(x, h, w_ih, w_hh, b_ih, b_hh, cd)
+    return out.to(torch.promote_types(cd, h.dtype))  # nn.GRUCell's result dtype
+
+
+class FusedGRUCell(nn.GRUCell):
+    """``nn.GRUCell`` with the fused CPU kernels (same parameters and state dict).
+
+    Shapes: input ``[R, I]``, hidden ``[R, H]`` -> ``[R, H]`` (2-D only; the decoder
+    flattens its leading axes). Falls back to ``nn.GRUCell.forward`` on non-CPU
+    tensors, without bias, or for other dtypes.
+    """
+
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        usable = (
+            input.device.type == "cpu"
+            and hx is not None
+            and input.dim() == 2
+            and self.bias
+            and input.dtype in (torch.float32, torch.bfloat16)
+            and hx.dtype in (torch.float32, torch.bfloat16)
+            and input.shape[0] > 0
+        )
+        if not usable:
+            return super().forward(input, hx)
+        return fused_gru_cell(
+            input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh
+        )
