@@ -385,3 +385,37 @@ def test_one_epoch_through_lightning(tmp_path, reference_dir):
     metrics = evaluate_run(res.run_dir, data, write=False, batch_size=256)
     assert len(metrics["mse"]) == 20 and math.isfinite(metrics["mse_20"])
     assert 0 <= metrics["acc"] <= 1
+
+
+def test_ri_output_mlp_adds_a_hidden_layer_and_is_used():
+    lin, mlp = small(), small(ri_output="mlp")
+    h, k = SMALL["hidden_dim"], 2
+    extra = (2 * h * h + h + h * k + k) - (2 * h * k + k)
+    assert n_params(mlp) - n_params(lin) == extra
+    mlp.eval()
+    out = mlp.encode(x_data(), gen()).logits
+    assert out.shape == (B, E, 2)
+    with torch.no_grad():
+        mlp.encoder.fc_out[2].bias.add_(1.0)  # the last layer really feeds the logits
+    assert torch.allclose(mlp.encode(x_data(), gen()).logits, out + 1.0, atol=1e-5)
+
+
+def test_reference_orders_d3_are_not_reproducible_ours_are():
+    ours, ref = small(), small(ri_orders_seeded=False)
+    ours.eval(), ref.eval()
+    x = x_data()
+    with torch.no_grad():
+        assert torch.equal(ours.encode(x, gen(3)).logits, ours.encode(x, gen(3)).logits)
+        a, b = ref.encode(x, gen(3)).logits, ref.encode(x, gen(3)).logits
+    assert not torch.equal(a, b)  # fresh OS-entropy orders at every call
+
+
+def test_eval_encode_twice_d6_keeps_the_accuracy_logits_changes_the_graph():
+    once, twice = small(), small(eval_encode_twice=True)
+    twice.load_state_dict(once.state_dict())
+    once.eval(), twice.eval()
+    x = x_data(T + 1 + 20)
+    a = once.evaluate_batch(x, gen(5))
+    b = twice.evaluate_batch(x, gen(5))
+    assert torch.equal(a.logits, b.logits)  # the first encoding gives the accuracy
+    assert not torch.equal(a.z, b.z)  # the rollout graph comes from a second one

@@ -47,6 +47,8 @@ class MPMConfig:
     ri_eval_samples: int = 1  # average q over this many RI orders in eval (GRU)
     ri_transformer_heads: int = 4  # heads of the "transformer" extension
     inter_only_reference: bool = False  # D1, reference: True (degenerate w/o intra-RI)
+    ri_output: Literal["linear", "mlp"] = "linear"  # Eq. 17: code Linear, paper "MLP"
+    ri_orders_seeded: bool = True  # D3, reference: False (fresh OS-entropy orders)
     encoder_dropout: float = 0.0
     # decoder (spec 4): "st" = RNNDEC, "st_attention" = AttDEC, "gnn" = w/o ST
     decoder: Literal["st", "st_attention", "gnn"] = "st"
@@ -75,6 +77,7 @@ class MPMConfig:
     val_pred_steps: int = 10
     # evaluation
     eval_graph: Literal["sample", "argmax"] = "sample"
+    eval_encode_twice: bool = False  # D6, reference: True (rollout graph re-encoded)
     test_horizon: int = 20
     # optimisation (read by nri.training)
     lr: float = 2.5e-4
@@ -98,6 +101,7 @@ class MPMConfig:
                 "st_parts": ("both", "edge", "node"),
                 "scheme": ("vae", "supervised", "true_graph"),
                 "eval_graph": ("sample", "argmax"),
+                "ri_output": ("linear", "mlp"),
             },
             fractions=("encoder_dropout", "decoder_dropout"),
             positive=("tau", "variance", "lr", "lr_decay_gamma", "adam_eps"),
@@ -166,6 +170,7 @@ class NRIMPM(nn.Module):
                 c.inter_only_reference,
                 c.ri_eval_samples,
                 c.ri_transformer_heads,
+                c.ri_output,
             )
         self.decoder: STDecoder | GNNDecoder | None = None
         if c.scheme != "supervised":
@@ -214,6 +219,11 @@ class NRIMPM(nn.Module):
         """
         if self.encoder is None:
             raise RuntimeError("scheme='true_graph' has no encoder")
+        if not self.config.ri_orders_seeded:
+            # D3 (reference): RI orders from a generator seeded from OS entropy at
+            # every call (the encoder uses its generator for the orders only)
+            generator = torch.Generator(device=x.device)
+            generator.seed()
         logits, q = self.encoder(x, generator, orders)
         if self.config.hard_sym:
             mask, rev = self._sym_mask(x.shape[1], x.device)
@@ -383,7 +393,8 @@ class NRIMPM(nn.Module):
     ) -> EvalOutput:
         """Test protocol on one batch (spec/evaluation.md 2).
 
-        Encoder on frames ``0 .. T-1`` (encoded once, D6); graph = one hard Gumbel
+        Encoder on frames ``0 .. T-1`` (encoded once; twice with
+        ``eval_encode_twice``, the reference's D6); graph = one hard Gumbel
         sample (or the argmax); the decoder starts empty at frame ``T`` and predicts
         ``test_horizon`` frames; one-step errors on the last ``T`` frames. Scheme
         ``"true_graph"`` needs ``edge_types`` (the graph is the labels);
@@ -400,10 +411,16 @@ class NRIMPM(nn.Module):
             z = logits = self._true_graph(edge_types, x)
         else:
             logits, _ = self.encode(x[:, :, :t], generator)  # [B, E, K]
+            # D6 (reference): the rollout graph comes from a second encoding
+            g_logits = (
+                self.encode(x[:, :, :t], generator).logits
+                if c.eval_encode_twice
+                else logits
+            )
             if c.eval_graph == "argmax":
-                z = F.one_hot(logits.argmax(-1), c.n_edge_types).float()
+                z = F.one_hot(g_logits.argmax(-1), c.n_edge_types).float()
             else:
-                z = self.sample_edges(logits, True, generator)  # [B, E, K]
+                z = self.sample_edges(g_logits, True, generator)  # [B, E, K]
         if self.decoder is None:
             nan = torch.full((h,), math.nan, dtype=torch.float64)
             return EvalOutput(logits, z, nan, b * n * f, nan[0], 1)

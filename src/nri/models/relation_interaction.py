@@ -187,6 +187,9 @@ class RelationInteractionEncoder(nn.Module):
         inter_only_reference: reference path of ``"inter"`` (D1).
         eval_samples: number of RI orders averaged in eval mode (GRU only).
         transformer_heads: heads of the transformer variant.
+        output: ``"linear"`` (the code's ``Linear(., K)``) or ``"mlp"``
+            (``Linear(., H) -> ELU -> Linear(H, K)``, Eq. 17's "MLP"; untested
+            against the paper's numbers).
 
     Shapes:
         x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
@@ -211,8 +214,11 @@ class RelationInteractionEncoder(nn.Module):
         inter_only_reference: bool = False,
         eval_samples: int = 1,
         transformer_heads: int = 4,
+        output: Literal["linear", "mlp"] = "linear",
     ) -> None:
         super().__init__()
+        if output not in ("linear", "mlp"):
+            raise ValueError(f"output must be 'linear' or 'mlp', got {output!r}")
         if reducer not in ("mlp", "cnn"):
             raise ValueError(f"reducer must be 'mlp' or 'cnn', got {reducer!r}")
         if relation_interaction not in ("both", "intra", "inter", "none"):
@@ -254,10 +260,17 @@ class RelationInteractionEncoder(nn.Module):
             else None
         )
         two_parts = ri == "both" or (ri == "inter" and not inter_only_reference)
-        self.fc_out = nn.Linear(2 * h if two_parts else h, k)
+        out_in = 2 * h if two_parts else h
+        # Eq. 17: the code's single affine layer, or the paper's "MLP" (spec 2.4.3)
+        self.fc_out = (
+            nn.Linear(out_in, k)
+            if output == "linear"
+            else nn.Sequential(nn.Linear(out_in, h), nn.ELU(), nn.Linear(h, k))
+        )
         # spec 2.1: Xavier-normal, bias 0.1 for every Linear of the encoder (the MLP
         # blocks do it themselves); GRUCells and the transformer keep PyTorch's init.
-        for mod in [self.fc_out, *(s.seq for s in (self.intra, self.inter) if s)]:
+        heads = list(self.fc_out) if output == "mlp" else [self.fc_out]
+        for mod in [*heads, *(s.seq for s in (self.intra, self.inter) if s)]:
             if isinstance(mod, SelfAttention):
                 linears = [mod.query, mod.key, mod.value]
             elif isinstance(mod, nn.Linear):
