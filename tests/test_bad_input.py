@@ -1,0 +1,399 @@
+"""The catalogue of bad input (issue 7): every case through the command line.
+
+Each case prepares its files, runs ``nri ...`` in-process and must end with exit code 2
+and exactly one line on stderr, ``nri: error: ...``, that names the problem (the
+fragments listed with the case), with no traceback. The Python API raises the same
+message as a ``ValueError`` subclass (``DataError``, ``RunError``, ``CheckpointError``,
+``ConfigError``...); several test files check those directly.
+"""
+
+from __future__ import annotations
+
+import pickle
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from nri.cli import main
+from nri.sim.io import DatasetConfig, write_dataset
+
+TINY = ["--set", "train.n_train=16", "--set", "train.n_valid=8", "--set",
+        "train.progress_bar=false", "--set", "train.batch_size=8", "--epochs", "1",
+        "--no-eval"]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Env:
+    tmp: Path  # a fresh directory for the case
+    data: Path  # a valid springs3 set (49 / 99 frames), copied for the case
+    run: Path  # a trained NRI run on `data`, copied for the case
+    mpm_run: Path  # a trained NRI-MPM run on `data`, copied for the case
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    argv: Callable[[Env], list[str]]  # prepares files, returns the command line
+    fragments: tuple[str, ...]
+
+
+def _save(path: Path, arr: np.ndarray) -> None:
+    np.save(path, arr, allow_pickle=True)
+
+
+def _edit(path: Path, fn: Callable[[np.ndarray], np.ndarray]) -> None:
+    _save(path, fn(np.load(path)))
+
+
+def _train(env: Env, *extra: str, data: Path | None = None) -> list[str]:
+    return ["train", "--preset", "springs5", "--set", "data.suffix=springs3",
+            "--data", str(data or env.data), "--out", str(env.tmp / "new"), *TINY,
+            *extra]  # fmt: skip
+
+
+def _eval(env: Env, run: Path | None = None, *extra: str) -> list[str]:
+    return ["evaluate", str(run or env.run), "--batch-size", "4", *extra]
+
+
+def _nan(env: Env) -> list[str]:
+    _edit(env.data / "loc_train_springs3.npy", lambda a: np.where(a > 0.5, np.nan, a))
+    return ["data", str(env.data)]
+
+
+def _inf(env: Env) -> list[str]:
+    _edit(env.data / "vel_valid_springs3.npy", lambda a: np.where(a > 0.1, np.inf, a))
+    return ["data", str(env.data)]
+
+
+def _text_dtype(env: Env) -> list[str]:
+    _edit(env.data / "loc_test_springs3.npy", lambda a: np.full(a.shape, "x"))
+    return ["data", str(env.data)]
+
+
+def _rank(env: Env) -> list[str]:
+    _edit(env.data / "loc_train_springs3.npy", lambda a: a[..., 0])
+    return ["data", str(env.data)]
+
+
+def _loc_vel(env: Env) -> list[str]:
+    _edit(env.data / "vel_train_springs3.npy", lambda a: a[:, :-1])
+    return ["data", str(env.data)]
+
+
+def _edges_shape(env: Env) -> list[str]:
+    _edit(env.data / "edges_train_springs3.npy", lambda a: a[:, :2])
+    return ["data", str(env.data)]
+
+
+def _edges_count(env: Env) -> list[str]:
+    _edit(env.data / "edges_valid_springs3.npy", lambda a: a[:-1])
+    return ["data", str(env.data)]
+
+
+def _pickled(env: Env) -> list[str]:
+    path = env.data / "loc_valid_springs3.npy"
+    _save(path, np.array([{"a": 1}], dtype=object))
+    return ["data", str(env.data)]
+
+
+def _truncated(env: Env) -> list[str]:
+    path = env.data / "vel_test_springs3.npy"
+    path.write_bytes(path.read_bytes()[:200])
+    return ["data", str(env.data)]
+
+
+def _not_npy(env: Env) -> list[str]:
+    (env.data / "edges_test_springs3.npy").write_text("sample,time,object\n")
+    return ["data", str(env.data)]
+
+
+def _empty(env: Env) -> list[str]:
+    for kind in ("loc", "vel", "edges"):
+        _edit(env.data / f"{kind}_valid_springs3.npy", lambda a: a[:0])
+    return ["data", str(env.data)]
+
+
+def _missing_split(env: Env) -> list[str]:
+    (env.data / "vel_valid_springs3.npy").unlink()
+    return ["data", str(env.data)]
+
+
+def _incomplete(env: Env) -> list[str]:
+    (env.data / ".incomplete_springs3").write_text("")
+    return ["data", str(env.data)]
+
+
+def _objects_differ(env: Env) -> list[str]:
+    for kind in ("loc", "vel"):
+        _edit(env.data / f"{kind}_test_springs3.npy", lambda a: a[..., :2])
+    _edit(env.data / "edges_test_springs3.npy", lambda a: a[:, :2, :2])
+    return ["data", str(env.data)]
+
+
+def _two_sets(env: Env) -> list[str]:
+    for path in list(env.data.glob("*_springs3.*")):
+        shutil.copy(path, env.data / path.name.replace("springs3", "other3"))
+    return ["data", str(env.data)]
+
+
+def _unknown_suffix(env: Env) -> list[str]:
+    return ["data", str(env.data), "--suffix", "springs7"]
+
+
+def _train_unknown_preset(env: Env) -> list[str]:
+    return ["train", "--preset", "sprongs5", "--data", str(env.data)]
+
+
+def _train_bad_set_syntax(env: Env) -> list[str]:
+    return _train(env, "--set", "train.epochs")
+
+
+def _train_unknown_key(env: Env) -> list[str]:
+    return _train(env, "--set", "model.hiden_dim=8")
+
+
+def _train_bad_value(env: Env) -> list[str]:
+    return _train(env, "--set", "train.lr_decay=fast")
+
+
+def _train_out_of_range(env: Env) -> list[str]:
+    return _train(env, "--set", "model.tau=0")
+
+
+def _train_short_series(env: Env) -> list[str]:
+    for split in ("train", "valid", "test"):
+        for kind in ("loc", "vel"):
+            _edit(env.data / f"{kind}_{split}_springs3.npy", lambda a: a[:, :30])
+    return _train(env)
+
+
+def _train_feature_mismatch(env: Env) -> list[str]:
+    return _train(env, "--set", "model.n_features=3")
+
+
+def _train_edge_types(env: Env) -> list[str]:
+    _edit(env.data / "edges_train_springs3.npy", lambda a: a * 3)  # labels 0 and 3
+    return _train(env)
+
+
+def _train_exists(env: Env) -> list[str]:
+    return ["train", "--preset", "springs5", "--set", "data.suffix=springs3", "--data",
+            str(env.data), "--out", str(env.run), *TINY]  # fmt: skip
+
+
+def _eval_checkpoint_path_missing(env: Env) -> list[str]:
+    return _eval(env, None, "--checkpoint", str(env.tmp / "gone.ckpt"))
+
+
+def _resume_other_config(env: Env) -> list[str]:
+    return ["train", "--preset", "springs5", "--set", "data.suffix=springs3",
+            "--data", str(env.data), "--out", str(env.run), *TINY, "--set",
+            "model.hidden_dim=32", "--resume"]  # fmt: skip
+
+
+def _no_data(env: Env) -> list[str]:
+    return ["train", "--preset", "springs5", "--out", str(env.tmp / "x"), *TINY]
+
+
+def _eval_missing_run(env: Env) -> list[str]:
+    return _eval(env, env.tmp / "nope")
+
+
+def _eval_not_a_run(env: Env) -> list[str]:
+    (env.tmp / "empty").mkdir()
+    return _eval(env, env.tmp / "empty")
+
+
+def _eval_corrupt_config(env: Env) -> list[str]:
+    (env.run / "config.yaml").write_text("model: [unclosed\n")
+    return _eval(env)
+
+
+def _eval_config_wrong_types(env: Env) -> list[str]:
+    raw = yaml.safe_load((env.run / "config.yaml").read_text())
+    raw["model"]["hidden_dim"] = "wide"
+    (env.run / "config.yaml").write_text(yaml.safe_dump(raw))
+    return _eval(env)
+
+
+def _eval_missing_normalizer(env: Env) -> list[str]:
+    (env.run / "normalizer.json").unlink()
+    return _eval(env)
+
+
+def _eval_missing_checkpoint(env: Env) -> list[str]:
+    (env.run / "checkpoints" / "best.ckpt").unlink()
+    return _eval(env)
+
+
+def _eval_corrupt_checkpoint(env: Env) -> list[str]:
+    path = env.run / "checkpoints" / "best.ckpt"
+    path.write_bytes(path.read_bytes()[:1000])
+    return _eval(env)
+
+
+class _Exploit:
+    def __reduce__(self):  # noqa: ANN204
+        return (print, ("this checkpoint ran code",))
+
+
+def _eval_crafted_pickle(env: Env) -> list[str]:
+    path = env.run / "checkpoints" / "best.ckpt"
+    import torch
+
+    torch.save({"state_dict": {}, "payload": _Exploit()}, path)
+    return _eval(env)
+
+
+def _eval_raw_pickle(env: Env) -> list[str]:
+    path = env.run / "checkpoints" / "best.ckpt"
+    path.write_bytes(pickle.dumps({"state_dict": _Exploit()}))
+    return _eval(env)
+
+
+def _eval_other_model_checkpoint(env: Env) -> list[str]:
+    shutil.copy(env.mpm_run / "checkpoints" / "best.ckpt",
+                env.run / "checkpoints" / "best.ckpt")  # fmt: skip
+    return _eval(env)
+
+
+def _eval_other_size_checkpoint(env: Env) -> list[str]:
+    raw = yaml.safe_load((env.run / "config.yaml").read_text())
+    raw["model"]["decoder_hidden_dim"] = 24
+    (env.run / "config.yaml").write_text(yaml.safe_dump(raw))
+    return _eval(env)
+
+
+def _eval_short_test(env: Env) -> list[str]:
+    return _eval(env, None, "--split", "valid")  # 49 frames, the protocol needs 70
+
+
+def _eval_other_objects(env: Env) -> list[str]:
+    other = env.tmp / "four"  # a 4-object set under the run's name springs3
+    write_dataset(DatasetConfig(n_objects=4, n_train=4, n_valid=2, n_test=2), other)
+    for path in list(other.iterdir()):
+        path.rename(other / path.name.replace("springs4", "springs3"))
+    return _eval(env, None, "--data", str(other))
+
+
+def _simulate_one_object(env: Env) -> list[str]:
+    return ["simulate", "springs", "--objects", "1", "--train", "2", "--valid", "2",
+            "--test", "2", "--out", str(env.tmp / "s"), "--quiet"]  # fmt: skip
+
+
+def _simulate_bad_length(env: Env) -> list[str]:
+    return ["simulate", "springs", "--train", "2", "--valid", "2", "--test", "2",
+            "--length", "1050", "--out", str(env.tmp / "s"), "--quiet"]  # fmt: skip
+
+
+def _simulate_out_is_file(env: Env) -> list[str]:
+    (env.tmp / "file").write_text("")
+    return ["simulate", "springs", "--train", "2", "--valid", "2", "--test", "2",
+            "--out", str(env.tmp / "file"), "--quiet"]  # fmt: skip
+
+
+CASES = [
+    # data sets (nri data; the same loader serves train, evaluate and Python)
+    Case("NaN in a split", _nan, ("loc_train_springs3.npy", "NaN")),
+    Case("inf in a split", _inf, ("vel_valid_springs3.npy", "inf")),
+    Case("text array", _text_dtype, ("loc_test_springs3.npy", "dtype")),
+    Case("wrong rank", _rank, ("loc_train_springs3.npy",)),
+    Case("loc and vel disagree", _loc_vel, ("vel_train_springs3.npy",)),
+    Case("edge matrix of the wrong size", _edges_shape, ("edges_train_springs3.npy",)),
+    Case("fewer edge labels than samples", _edges_count, ("edges_valid_springs3.npy",)),
+    Case(
+        "pickled object array", _pickled, ("loc_valid_springs3.npy", "Python objects")
+    ),
+    Case("truncated .npy", _truncated, ("vel_test_springs3.npy",)),
+    Case("not a .npy file", _not_npy, ("edges_test_springs3.npy",)),
+    Case("empty split", _empty, ("valid", "empty")),
+    Case("missing split file", _missing_split, ("vel_valid_springs3.npy", "missing")),
+    Case("interrupted set", _incomplete, ("springs3", "incomplete")),
+    Case("objects differ across splits", _objects_differ, ("objects",)),
+    Case("several sets, no suffix", _two_sets, ("--suffix",)),
+    Case("unknown suffix", _unknown_suffix, ("springs7",)),
+    # nri train: configuration
+    Case("unknown preset", _train_unknown_preset, ("sprongs5",)),
+    Case("--set without a value", _train_bad_set_syntax, ("section.key=value",)),
+    Case("unknown setting", _train_unknown_key, ("hiden_dim",)),
+    Case("setting of the wrong type", _train_bad_value, ("lr_decay",)),
+    Case("setting out of range", _train_out_of_range, ("tau",)),
+    Case("no data directory", _no_data, ("--data",)),
+    # nri train: data against the model
+    Case("too few time steps for the encoder", _train_short_series, ("49",)),
+    Case("features differ from the model", _train_feature_mismatch, ("features",)),
+    Case("run directory already used", _train_exists, ("--resume",)),
+    Case("resume with another configuration", _resume_other_config, ("hidden_dim",)),
+    # nri evaluate: runs and checkpoints
+    Case("missing run directory", _eval_missing_run, ("does not exist",)),
+    Case("not a run directory", _eval_not_a_run, ("config.yaml",)),
+    Case("corrupt config.yaml", _eval_corrupt_config, ("config.yaml",)),
+    Case("config of the wrong types", _eval_config_wrong_types, ("hidden_dim",)),
+    Case("missing normaliser", _eval_missing_normalizer, ("normalizer.json",)),
+    Case("missing checkpoint", _eval_missing_checkpoint, ("best.ckpt",)),
+    Case("--checkpoint path missing", _eval_checkpoint_path_missing, ("gone.ckpt",)),
+    Case("truncated checkpoint", _eval_corrupt_checkpoint, ("best.ckpt",)),
+    Case(
+        "checkpoint that runs code (torch.save)", _eval_crafted_pickle, ("best.ckpt",)
+    ),
+    Case("checkpoint that runs code (raw pickle)", _eval_raw_pickle, ("best.ckpt",)),
+    Case("checkpoint of another model", _eval_other_model_checkpoint, ("nri_mpm",)),
+    Case("checkpoint of another size", _eval_other_size_checkpoint, ("does not fit",)),
+    Case("test series too short for the protocol", _eval_short_test, ("70",)),
+    # nri simulate
+    Case("one object", _simulate_one_object, ("objects",)),
+    Case("length not a multiple of the sampling", _simulate_bad_length, ("multiple",)),
+    Case("output is a file", _simulate_out_is_file, ("file",)),
+]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Env:
+    root = tmp_path_factory.mktemp("bad_input_base")
+    data = root / "data"
+    write_dataset(
+        DatasetConfig(n_objects=3, n_train=16, n_valid=8, n_test=8, seed=3), data
+    )
+    run, mpm_run = root / "run", root / "mpm_run"
+    common = ["--set", "data.suffix=springs3", "--data", str(data), *TINY]
+    assert main(["train", "--preset", "springs5", "--out", str(run), *common]) == 0
+    assert main(["train", "--preset", "mpm_springs5", "--set", "model.hidden_dim=16",
+                 "--out", str(mpm_run), *common]) == 0  # fmt: skip
+    return Env(root, data, run, mpm_run)
+
+
+def test_the_catalogue_is_large_and_unique():
+    assert len(CASES) >= 30
+    assert len({c.name for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input_gives_one_clear_line(case, base, tmp_path, capsys):
+    env = Env(tmp_path, tmp_path / "data", tmp_path / "run", tmp_path / "mpm_run")
+    shutil.copytree(base.data, env.data)
+    shutil.copytree(base.run, env.run)
+    shutil.copytree(base.mpm_run, env.mpm_run)
+    argv = case.argv(env)
+    capsys.readouterr()
+    try:
+        rc = main(argv)
+    except SystemExit as exc:  # argparse's own errors exit with 2 as well
+        rc = exc.code
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert rc == 2, (rc, err)
+    assert "this checkpoint ran code" not in captured.out
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    if lines[0].startswith("usage:"):  # argparse: the usage, then one error line
+        lines = lines[-1:]
+        assert "error:" in lines[0], err
+    assert len(lines) == 1, err
+    assert lines[0].startswith("nri"), err
+    for fragment in case.fragments:
+        assert fragment in lines[0], (fragment, lines[0])
