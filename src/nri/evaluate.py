@@ -9,6 +9,7 @@ is exact over samples (sums and counts), never a mean of batch means.
 from __future__ import annotations
 
 import json
+import math
 import time
 from pathlib import Path
 from typing import Any
@@ -78,7 +79,7 @@ def evaluate_run(
     gen = torch.Generator().manual_seed(
         cfg.train.eval_seed if eval_seed is None else eval_seed
     )
-    edges = EdgeMetrics(mc.n_edge_types, skip_first=mc.skip_first)
+    edges: EdgeMetrics | None = None  # None: the model infers no graph
     mse = HorizonMSE()
     one_step = Mean()
     start = time.perf_counter()
@@ -87,13 +88,22 @@ def evaluate_run(
             x = x_all[i : i + batch_size]
             labels = labels_all[i : i + batch_size]
             out = model.evaluate_batch(x, generator=gen, edge_types=labels)
-            edges.update(out.logits.float(), labels)
+            if out.logits is not None:
+                if edges is None:
+                    skip_first = getattr(mc, "skip_first", False)
+                    edges = EdgeMetrics(out.logits.shape[-1], skip_first=skip_first)
+                edges.update(out.logits.float(), labels)
             mse.update(out.sq_err, out.count)
             one_step.update(out.one_step_sq_err, out.one_step_count)
     seconds = time.perf_counter() - start
 
-    edge_metrics = edges.compute()
-    _, mapping = edges.permutation()
+    if edges is None:  # LSTM, static, true-graph decoders: edge metrics are NaN
+        edge_metrics = dict.fromkeys(("acc", "acc_perm", "auroc", "asym"), math.nan)
+        edge_metrics["n_edges"] = float((labels_all >= 0).sum())
+        mapping: tuple[int, ...] = ()
+    else:
+        edge_metrics = edges.compute()
+        _, mapping = edges.permutation()
     horizon = mse.compute().tolist()
     result: dict[str, Any] = {
         "acc": edge_metrics["acc"],
@@ -110,7 +120,7 @@ def evaluate_run(
         "suffix": data.suffix,
         "checkpoint": str(run.checkpoint),
         "eval_seed": cfg.train.eval_seed if eval_seed is None else eval_seed,
-        "eval_graph": mc.eval_graph,
+        "eval_graph": getattr(mc, "eval_graph", None),  # None: no sampled graph
         "seconds": round(seconds, 3),
     }
     if write:
@@ -120,21 +130,31 @@ def evaluate_run(
     return result
 
 
+def _fmt(value: float | None, spec: str) -> str:
+    """``value`` formatted with ``spec``, or "n/a" where it is not defined (None or
+    NaN: no true edges, no inferred graph, or no decoder)."""
+    return "n/a" if value is None or math.isnan(value) else format(value, spec)
+
+
 def format_metrics(m: dict[str, Any]) -> str:
-    """A small table of the headline metrics."""
+    """A small table of the headline metrics ("n/a" where a value is not defined)."""
+    perm = _fmt(m["acc_perm"], ".4f")
+    if m.get("perm_mapping"):
+        perm += f"  map {m['perm_mapping']}"
     rows = [
-        ("edge accuracy (raw)", f"{m['acc']:.4f}"),
+        ("edge accuracy (raw)", _fmt(m["acc"], ".4f")),
         (
             "edge accuracy (perm.-invariant)",
-            f"{m['acc_perm']:.4f}  map {m['perm_mapping']}",
+            perm,
         ),
-        ("AUROC", f"{m['auroc']:.4f}"),
-        ("asymmetry rate", f"{m['asym']:.4f}"),
+        ("AUROC", _fmt(m["auroc"], ".4f")),
+        ("asymmetry rate", _fmt(m["asym"], ".4f")),
     ]
     for h in (1, 10, 20):
         if f"mse_{h}" in m:
-            rows.append((f"MSE {h} step{'s' if h > 1 else ''}", f"{m[f'mse_{h}']:.3e}"))
-    rows.append(("MSE one-step (last 49 frames)", f"{m['mse_1step']:.3e}"))
+            name = f"MSE {h} step{'s' if h > 1 else ''}"
+            rows.append((name, _fmt(m[f"mse_{h}"], ".3e")))
+    rows.append(("MSE one-step (last 49 frames)", _fmt(m["mse_1step"], ".3e")))
     width = max(len(r[0]) for r in rows)
     head = f"{m['split']} split of {m['suffix']}: {m['n_samples']} samples"
     return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])

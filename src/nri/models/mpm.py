@@ -398,7 +398,8 @@ class NRIMPM(nn.Module):
         sample (or the argmax); the decoder starts empty at frame ``T`` and predicts
         ``test_horizon`` frames; one-step errors on the last ``T`` frames. Scheme
         ``"true_graph"`` needs ``edge_types`` (the graph is the labels);
-        ``"supervised"`` has no decoder (its squared errors are NaN).
+        ``"supervised"`` has no decoder (its squared errors are NaN); ``"true_graph"``
+        infers no graph (its ``logits`` are None: no edge metrics).
 
         Shapes:
             x ``[B, N, L, F]`` with ``L >= T + 1 + test_horizon``.
@@ -408,7 +409,7 @@ class NRIMPM(nn.Module):
         self._check_x(x, t + 1 + h)
         b, n, _, f = x.shape
         if c.scheme == "true_graph":
-            z = logits = self._true_graph(edge_types, x)
+            z, logits = self._true_graph(edge_types, x), None
         else:
             logits, _ = self.encode(x[:, :, :t], generator)  # [B, E, K]
             # D6 (reference): the rollout graph comes from a second encoding

@@ -27,10 +27,17 @@ import yaml
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig, from_dict
-from nri.data.dataset import LoadedData, load_dataset
+from nri.data.dataset import LoadedData, Split, load_dataset
 from nri.data.normalize import Normalizer
-from nri.training.checkpoint import CheckpointError, SafeCheckpointIO, safe_load
+from nri.models import MODELS
+from nri.training.checkpoint import (
+    CheckpointError,
+    SafeCheckpointIO,
+    atomic_torch_save,
+    safe_load,
+)
 from nri.training.datamodule import NRIDataModule
 from nri.training.logs import ResumableCSVLogger, truncate_metrics
 from nri.training.module import NRILightning
@@ -77,6 +84,13 @@ def launcher_is_rank_zero() -> bool:
 def check_compatible(config: RunConfig, data: LoadedData) -> None:
     """The model's input sizes must match the data (one line naming both)."""
     mc = config.model_config
+    n_objects = getattr(mc, "n_objects", None)  # models tied to N (the joint LSTM)
+    if n_objects is not None and data.n_objects != n_objects:
+        raise ConfigError(
+            f"the data have {data.n_objects} objects per sample but the model is built "
+            f"for {n_objects}; set model.n_objects={data.n_objects} or use the matching "
+            "preset"
+        )
     if data.n_features != mc.n_features:
         raise ConfigError(
             f"the data have {data.n_features} features per object but the model expects "
@@ -214,6 +228,8 @@ def fit(
             run_dir / "normalizer.json", json.dumps(data.normalizer.to_dict(), indent=2)
         )
 
+    if issubclass(MODELS[config.model][0], ClosedFormModel):
+        return _fit_closed_form(config, run_dir, data)  # correlation, static: no SGD
     module = NRILightning(config.to_dict())
     dm = NRIDataModule(
         data,
@@ -253,6 +269,42 @@ def fit(
         seconds,
         trainer.is_global_zero,
         module.model.selection_metric()[0],
+    )
+
+
+def _fit_closed_form(config: RunConfig, run_dir: Path, data: LoadedData) -> FitResult:
+    """Fit a closed-form baseline (``ClosedFormModel.fit_splits``, no Lightning) and
+    write what a trained run has: ``best.ckpt`` = ``last.ckpt`` (the same keys,
+    ``weights_only``-loadable, written atomically) and one row of ``logs/metrics.csv``
+    (no TensorBoard log). Deterministic, so ``--resume`` simply fits again."""
+    start = time.perf_counter()
+    module = NRILightning(config.to_dict())
+    model = module.model
+    assert isinstance(model, ClosedFormModel)
+    t = config.train
+
+    def first(split: Split, n: int | None) -> Split:
+        return split if n is None else Split(split.x[:n], split.edges[:n])
+
+    logs = model.fit_splits(first(data.train, t.n_train), first(data.valid, t.n_valid))
+    ckpt = {
+        "state_dict": module.state_dict(),
+        "hyper_parameters": {"config": config.to_dict()},
+        "epoch": 0,
+        "global_step": 0,
+        "nri_fit": dict(logs),
+    }
+    best, last = (run_dir / "checkpoints" / f"{n}.ckpt" for n in ("best", "last"))
+    for path in (best, last):
+        atomic_torch_save(ckpt, path)
+    (run_dir / "logs").mkdir(exist_ok=True)
+    header = ",".join(["epoch", "step", *logs])
+    row = ",".join(["0", "0", *(repr(float(v)) for v in logs.values())])
+    write_text_atomic(run_dir / "logs" / "metrics.csv", f"{header}\n{row}\n")
+    monitor = model.selection_metric()[0]
+    score = float(logs.get(monitor, float("nan")))
+    return FitResult(
+        run_dir, best, last, score, time.perf_counter() - start, True, monitor
     )
 
 

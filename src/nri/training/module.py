@@ -43,8 +43,9 @@ class NRILightning(L.LightningModule):
         self.run_config: RunConfig = from_dict(config)
         model_cls, _ = MODELS[self.run_config.model]
         self.model = model_cls(self.run_config.model_config)
-        mc = self.run_config.model_config
-        self._val_edges = EdgeMetrics(mc.n_edge_types, skip_first=mc.skip_first)
+        # created at the first validation batch with edge logits: models without an
+        # inferred graph (LSTM, true-graph decoders) log no edge metrics
+        self._val_edges: EdgeMetrics | None = None
 
     # ---------------------------------------------------------------------- training
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
@@ -66,8 +67,7 @@ class NRILightning(L.LightningModule):
 
     # -------------------------------------------------------------------- validation
     def on_validation_epoch_start(self) -> None:
-        mc = self.run_config.model_config
-        self._val_edges = EdgeMetrics(mc.n_edge_types, skip_first=mc.skip_first)
+        self._val_edges = None
         self._val_gen = torch.Generator(device=self.device)
         self._val_gen.manual_seed(self.run_config.train.eval_seed)
 
@@ -80,9 +80,16 @@ class NRILightning(L.LightningModule):
             self.log(
                 f"val/{key}", value, batch_size=b, sync_dist=True, prog_bar=key == "acc"
             )
+        if out.logits is None:
+            return  # no inferred graph: no edge metrics
+        if self._val_edges is None:
+            skip_first = getattr(self.run_config.model_config, "skip_first", False)
+            self._val_edges = EdgeMetrics(out.logits.shape[-1], skip_first=skip_first)
         self._val_edges.update(out.logits.float(), edges)
 
     def on_validation_epoch_end(self) -> None:
+        if self._val_edges is None:
+            return
         conf = self._val_edges.confusion.to(self.device)
         if self.trainer.world_size > 1:
             conf = self.all_gather(conf).sum(dim=0)
