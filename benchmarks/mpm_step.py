@@ -8,9 +8,9 @@ Samples/s of one full training step (forward, backward, Adam) of NRI-MPM with
   ``rel_rec``/``rel_send`` products, a Python loop over edge types, and GRUs built
   from six separate ``Linear`` maps, float32. For comparison only; the encoder is
   about 5 % of the step (spec 11), so it is shared;
-* ``ours fp32, nn.GRUCell``: our model with PyTorch's GRU cell for the edge GRU;
+* ``ours fp32, nn.GRUCell``: our model with PyTorch's GRU cells in the decoder;
 * ``ours bf16, nn.GRUCell``: the same under ``torch.autocast(bfloat16)``;
-* ``ours fp32`` and ``ours bf16``: our model as shipped (fused edge GRU,
+* ``ours fp32`` and ``ours bf16``: our model as shipped (fused GRU cells,
   :mod:`nri.nn.gru`).
 
 All run in one process, interleaved, with the same thread count and the same data;
@@ -120,7 +120,8 @@ def main() -> None:
 
     ours = NRIMPM(MPMConfig(reducer=args.reducer))
     plain = NRIMPM(MPMConfig(reducer=args.reducer))
-    plain.decoder.gru_edge = nn.GRUCell(256, 256)  # PyTorch's cell, same function
+    plain.decoder.gru_edge = nn.GRUCell(256, 256)  # PyTorch's cells, same function
+    plain.decoder.gru_node = nn.GRUCell(260, 260)
     orig_enc = NRIMPM(MPMConfig(reducer=args.reducer)).encoder
     orig_dec = OriginalStyleSTDecoder(n)
 

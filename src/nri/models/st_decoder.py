@@ -85,10 +85,9 @@ class STDecoder(nn.Module):
     5. ``x^{t+1} = x^t + f_out(c^t)``, ``f_out = Linear(F + H, H) -> ReLU -> Dropout ->
        Linear(H, H) -> ReLU -> Dropout -> Linear(H, F)`` (Eqs. 25-27).
 
-    Both GRUs compute the standard GRU equations of the reference's six Linear maps;
-    the edge GRU, which runs on ``B * E * S`` rows, is a
-    :class:`~nri.nn.gru.FusedGRUCell` (one fused pass for the gate arithmetic on the
-    CPU), the node GRU an ``nn.GRUCell``. 1,071,740 parameters for F = 4, H = 256, K = 2;
+    Both GRUs compute the standard GRU equations of the reference's six Linear maps as
+    :class:`~nri.nn.gru.FusedGRUCell` (``nn.GRUCell``'s parameters; one fused pass for
+    the gate arithmetic on the CPU). 1,071,740 parameters for F = 4, H = 256, K = 2;
     1,067,083 for F = 3. PyTorch's default initialisation.
 
     Args:
@@ -138,7 +137,7 @@ class STDecoder(nn.Module):
         )
         self.gru_edge = FusedGRUCell(h, h) if st_parts != "node" else None
         self.gru_node = (
-            nn.GRUCell(n_features + h, n_features + h) if st_parts != "edge" else None
+            FusedGRUCell(n_features + h, n_features + h) if st_parts != "edge" else None
         )
         self.out_fc1 = nn.Linear(n_features + h, h)
         self.out_fc2 = nn.Linear(h, h)

@@ -6,10 +6,11 @@ initialisation and function) for the NRI-MPM decoder's edge GRU, which runs on
 CPU ``gru_cell`` computes the gates with about ten element-wise passes over ``[R, H]``
 tensors and autograd adds about fifteen more (plus a ``cat`` of the three gate
 gradients); on a memory-bound CPU those passes cost about as much as the two matrix
-products. Here the two products are PyTorch's (``addmm``, bf16 under CPU autocast) and
+products. Here the two products are PyTorch's (``mm``, bf16 under CPU autocast) and
 everything between them is one numba kernel forward and one backward, parallel over
-rows; the backward recomputes ``r, z, n`` from the saved gate pre-activations instead
-of storing them.
+chunks of rows: the biases are added inside the kernel (``addmm`` would first copy the
+broadcast bias into its output), the backward recomputes ``r, z, n`` from the saved
+products instead of storing them, and it sums the bias gradients per chunk as it goes.
 
 Gate equations (PyTorch's and the NRI-MPM reference's, spec/nri-mpm.md 4.1)::
 
@@ -65,7 +66,7 @@ def _store_row(dst, src_f32, src_u32, bf16):  # noqa: ANN001, ANN202
 
 
 @numba.njit(parallel=True, cache=True)
-def _forward_kernel(gi, gh, h, out, bf16):  # noqa: ANN001, ANN202
+def _forward_kernel(gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
     rows, hid = h.shape
     for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
         gi_u = np.empty(3 * hid, np.uint32)
@@ -79,15 +80,27 @@ def _forward_kernel(gi, gh, h, out, bf16):  # noqa: ANN001, ANN202
             _load_row(gh[r0], gh_f, gh_u, bf16)
             _load_row(h[r0], h_f, h_u, bf16)
             for j in range(hid):
-                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + gh_f[j])))
-                z = 1.0 / (1.0 + np.exp(-(gi_f[hid + j] + gh_f[hid + j])))
-                n = np.tanh(gi_f[2 * hid + j] + r * gh_f[2 * hid + j])
+                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j])))
+                z = 1.0 / (
+                    1.0
+                    + np.exp(
+                        -(gi_f[hid + j] + b_ih[hid + j] + gh_f[hid + j] + b_hh[hid + j])
+                    )
+                )
+                n = np.tanh(
+                    gi_f[2 * hid + j]
+                    + b_ih[2 * hid + j]
+                    + r * (gh_f[2 * hid + j] + b_hh[2 * hid + j])
+                )
                 o_f[j] = n + z * (h_f[j] - n)
             _store_row(out[r0], o_f, o_u, bf16)
 
 
 @numba.njit(parallel=True, cache=True)
-def _backward_kernel(grad, gi, gh, h, d_gi, d_gh, d_h, bf16):  # noqa: ANN001, ANN202
+def _backward_kernel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  # noqa: ANN001, ANN202
+    """Gate gradients ``d_gi, d_gh [R, 3H]``, ``d_h [R, H]`` (the direct path), and
+    per-chunk bias-gradient sums ``db [chunks, 4H]``: ``sum d_gi`` then ``sum d_gh_n``
+    (``d_gh``'s r and z parts equal ``d_gi``'s)."""
     rows, hid = h.shape
     for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
         gi_u = np.empty(3 * hid, np.uint32)
@@ -101,16 +114,23 @@ def _backward_kernel(grad, gi, gh, h, d_gi, d_gh, d_h, bf16):  # noqa: ANN001, A
         h_f, g_f = h_u.view(np.float32), g_u.view(np.float32)
         dgi_f, dgh_f = dgi_u.view(np.float32), dgh_u.view(np.float32)
         dh_f = dh_u.view(np.float32)
+        acc = db[c]
+        acc[:] = 0.0
         for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
             _load_row(gi[r0], gi_f, gi_u, bf16)
             _load_row(gh[r0], gh_f, gh_u, bf16)
             _load_row(h[r0], h_f, h_u, bf16)
             _load_row(grad[r0], g_f, g_u, bf16)
             for j in range(hid):
-                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + gh_f[j])))
-                z = 1.0 / (1.0 + np.exp(-(gi_f[hid + j] + gh_f[hid + j])))
-                ghn = gh_f[2 * hid + j]
-                n = np.tanh(gi_f[2 * hid + j] + r * ghn)
+                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j])))
+                z = 1.0 / (
+                    1.0
+                    + np.exp(
+                        -(gi_f[hid + j] + b_ih[hid + j] + gh_f[hid + j] + b_hh[hid + j])
+                    )
+                )
+                ghn = gh_f[2 * hid + j] + b_hh[2 * hid + j]
+                n = np.tanh(gi_f[2 * hid + j] + b_ih[2 * hid + j] + r * ghn)
                 g = g_f[j]
                 dn = g * (1.0 - z) * (1.0 - n * n)  # through tanh
                 dz = g * (h_f[j] - n) * z * (1.0 - z)  # through sigmoid
@@ -122,6 +142,10 @@ def _backward_kernel(grad, gi, gh, h, d_gi, d_gh, d_h, bf16):  # noqa: ANN001, A
                 dgi_f[2 * hid + j] = dn
                 dgh_f[2 * hid + j] = dn * r
                 dh_f[j] = g * z
+                acc[j] += dr
+                acc[hid + j] += dz
+                acc[2 * hid + j] += dn
+                acc[3 * hid + j] += dn * r
             _store_row(d_gi[r0], dgi_f, dgi_u, bf16)
             _store_row(d_gh[r0], dgh_f, dgh_u, bf16)
             _store_row(d_h[r0], dh_f, dh_u, bf16)
@@ -152,33 +176,43 @@ class _FusedGRUFunction(torch.autograd.Function):
         cd = compute_dtype
         xc, hc = x.to(cd).contiguous(), h.to(cd).contiguous()
         w_ih_c, w_hh_c = w_ih.to(cd), w_hh.to(cd)
-        gi = torch.addmm(b_ih.to(cd), xc, w_ih_c.t())  # [R, 3H]
-        gh = torch.addmm(b_hh.to(cd), hc, w_hh_c.t())  # [R, 3H]
+        gi = xc @ w_ih_c.t()  # [R, 3H], biases added in the kernel
+        gh = hc @ w_hh_c.t()  # [R, 3H]
+        b_ih_f = b_ih.detach().float().contiguous()
+        b_hh_f = b_hh.detach().float().contiguous()
         out = torch.empty_like(hc)
-        _forward_kernel(_np(gi), _np(gh), _np(hc), _np(out), cd == torch.bfloat16)
-        ctx.save_for_backward(xc, hc, w_ih_c, w_hh_c, gi, gh)
+        bf16 = cd == torch.bfloat16
+        _forward_kernel(_np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(), _np(hc),
+                        _np(out), bf16)  # fmt: skip
+        ctx.save_for_backward(xc, hc, w_ih_c, w_hh_c, gi, gh, b_ih_f, b_hh_f)
         ctx.dtypes = (x.dtype, h.dtype, w_ih.dtype, w_hh.dtype, b_ih.dtype, b_hh.dtype)
         return out
 
     @staticmethod
     def backward(ctx, grad: Tensor):  # type: ignore[override]  # noqa: ANN001, ANN205
-        xc, hc, w_ih_c, w_hh_c, gi, gh = ctx.saved_tensors
+        xc, hc, w_ih_c, w_hh_c, gi, gh, b_ih_f, b_hh_f = ctx.saved_tensors
         x_dt, h_dt, wi_dt, wh_dt, bi_dt, bh_dt = ctx.dtypes
         grad = grad.to(hc.dtype).contiguous()
+        rows, hid = hc.shape
         d_gi, d_gh, d_h = (
             torch.empty_like(gi),
             torch.empty_like(gh),
             torch.empty_like(hc),
         )
-        _backward_kernel(_np(grad), _np(gi), _np(gh), _np(hc), _np(d_gi), _np(d_gh),
-                         _np(d_h), gi.dtype == torch.bfloat16)  # fmt: skip
+        db = torch.empty(((rows + _CHUNK - 1) // _CHUNK, 4 * hid), dtype=torch.float32)
+        _backward_kernel(_np(grad), _np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(),
+                         _np(hc), _np(d_gi), _np(d_gh), _np(d_h), db.numpy(),
+                         gi.dtype == torch.bfloat16)  # fmt: skip
         needs = ctx.needs_input_grad
         dx = (d_gi @ w_ih_c).to(x_dt) if needs[0] else None
         dh = torch.addmm(d_h, d_gh, w_hh_c).to(h_dt) if needs[1] else None
         dw_ih = (d_gi.t() @ xc).to(wi_dt) if needs[2] else None
         dw_hh = (d_gh.t() @ hc).to(wh_dt) if needs[3] else None
-        db_ih = d_gi.sum(0, dtype=torch.float32).to(bi_dt) if needs[4] else None
-        db_hh = d_gh.sum(0, dtype=torch.float32).to(bh_dt) if needs[5] else None
+        db = db.sum(0)  # [4H]: fixed chunking, so deterministic
+        db_ih = db[: 3 * hid].to(bi_dt) if needs[4] else None
+        db_hh = (
+            torch.cat([db[: 2 * hid], db[3 * hid :]]).to(bh_dt) if needs[5] else None
+        )
         return dx, dh, dw_ih, dw_hh, db_ih, db_hh, None
 
 
