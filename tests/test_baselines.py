@@ -77,6 +77,14 @@ def test_pair_correlation_flattens_frames_and_features_like_corrcoef():
         assert torch.allclose(scores[b], graph.to_edges(rho[None])[0])
 
 
+def test_pair_correlation_is_node_permutation_equivariant():
+    x = torch.randn(2, 5, 7, 4, generator=gen(2))
+    perm = torch.tensor([3, 0, 4, 1, 2])
+    dense = graph.to_dense(pair_correlation(x))  # [B, N, N]
+    dense_p = graph.to_dense(pair_correlation(x[:, perm]))
+    assert torch.allclose(dense_p, dense[:, perm][:, :, perm])
+
+
 def test_fit_threshold_hand_made_cases():
     s = torch.tensor([0.1, 0.4, 0.2, 0.3])
     fit = fit_threshold(s, torch.tensor([0, 1, 0, 1]))
