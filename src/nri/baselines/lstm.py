@@ -174,7 +174,7 @@ class JointLSTM(nn.Module):
             pred1 = self.predict(x, None, 1).detach()  # [B, N, L-1, F]
             logs["nll_1step"] = gaussian_nll(pred1, target, c.variance)
             logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
-        return LossOutput(nll, logs, None)  # type: ignore[arg-type]  # no graph
+        return LossOutput(nll, logs, None)  # no graph
 
     def loss(
         self,
@@ -226,4 +226,4 @@ class JointLSTM(nn.Module):
         sq, count, sq1, count1 = squared_errors(
             pred, x[:, :, t + 1 : t + 1 + h], pred1, window[:, :, 1:]
         )
-        return EvalOutput(None, None, sq, count, sq1, count1)  # type: ignore[arg-type]
+        return EvalOutput(None, None, sq, count, sq1, count1)

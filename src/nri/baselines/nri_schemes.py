@@ -157,7 +157,7 @@ class NRITrueGraph(NRI):
             pred1 = self.predict(x, z, 1).detach()
             logs["nll_1step"] = gaussian_nll(pred1, target, c.variance)
             logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
-        return LossOutput(nll, logs, None)  # type: ignore[arg-type]  # no inferred graph
+        return LossOutput(nll, logs, None)  # no inferred graph
 
     def loss(
         self,
@@ -205,4 +205,4 @@ class NRITrueGraph(NRI):
         sq, count, sq1, count1 = squared_errors(
             pred, x[:, :, t + 1 : t + 1 + h], pred1, window[:, :, 1:]
         )
-        return EvalOutput(None, z, sq, count, sq1, count1)  # type: ignore[arg-type]
+        return EvalOutput(None, z, sq, count, sq1, count1)

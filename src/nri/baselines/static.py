@@ -118,4 +118,4 @@ class Static(ClosedFormModel):
         sq, count, sq1, count1 = squared_errors(
             pred, x[:, :, t + 1 : t + 1 + h], pred1, window[:, :, 1:]
         )
-        return EvalOutput(None, None, sq, count, sq1, count1)  # type: ignore[arg-type]
+        return EvalOutput(None, None, sq, count, sq1, count1)

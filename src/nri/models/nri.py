@@ -86,19 +86,21 @@ class NRIConfig:
 
 
 class LossOutput(NamedTuple):
-    """``loss`` (scalar, float32), ``logs`` (scalar tensors, detached), ``logits``."""
+    """``loss`` (scalar, float32), ``logs`` (scalar tensors, detached), ``logits``
+    (``[B, E, K]``; None for models that infer no graph)."""
 
     loss: Tensor
     logs: dict[str, Tensor]
-    logits: Tensor
+    logits: Tensor | None
 
 
 class EvalOutput(NamedTuple):
     """Sums for one test batch, to be accumulated over the split.
 
     Fields:
-        logits: ``[B, E, K]`` encoder logits on frames ``0 .. T-1``.
-        z: ``[B, E, K]`` the (hard) graph used by the decoder.
+        logits: ``[B, E, K]`` encoder logits on frames ``0 .. T-1`` (None: the model
+            infers no graph).
+        z: ``[B, E, K]`` the (hard) graph used by the decoder (None: no graph).
         sq_err: ``[H]`` float64, sum over batch, objects and features of the squared
             error of the h-step-ahead prediction (frame ``T + h``).
         count: ``B * N * F``, the number of terms in each entry of ``sq_err``.
@@ -107,8 +109,8 @@ class EvalOutput(NamedTuple):
         one_step_count: number of terms in ``one_step_sq_err``.
     """
 
-    logits: Tensor
-    z: Tensor
+    logits: Tensor | None
+    z: Tensor | None
     sq_err: Tensor
     count: int
     one_step_sq_err: Tensor
