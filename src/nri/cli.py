@@ -12,6 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from nri import cli_user
+
 EXIT_USER_ERROR = 2
 
 
@@ -321,6 +323,10 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_train,
     _add_evaluate,
     _add_demo,
+    cli_user._add_import,
+    cli_user._add_infer,
+    cli_user._add_forecast,
+    cli_user._add_report,
 )
 
 

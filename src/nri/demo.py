@@ -1,7 +1,8 @@
 """The built-in demo: the main job of the library on a small default problem.
 
 Simulates a small springs5 data set, trains NRI on it on the CPU (preset springs5 + cpu)
-and prints the test metrics of the papers' protocol.
+and prints the test metrics of the papers' protocol, then writes the HTML report of the run
+(``OUT/run/report.html``) and prints its path.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 from nri.config import resolve
 from nri.data.dataset import load_dataset
 from nri.evaluate import evaluate_run, format_metrics
+from nri.report import write_report
 from nri.sim.io import DatasetConfig, write_dataset
 from nri.training.fit import fit
 
@@ -49,4 +51,6 @@ def run_demo(out: str | Path = "demo", seed: int = 42, epochs: int = 20) -> dict
     print("[3/3] test protocol (encoder on frames 0-48, 20-step rollout from frame 49)")
     metrics = evaluate_run(run_dir, data)
     print(format_metrics(metrics))
+    report = write_report(run_dir)  # plots, inferred graph, metrics: one HTML file
+    print(f"report: {report.resolve()}")
     return metrics

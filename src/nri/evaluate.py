@@ -46,7 +46,8 @@ def evaluate_run(
     Returns:
         A dict with ``acc``, ``acc_perm``, ``perm_mapping``, ``auroc``, ``asym``,
         ``mse`` (list, horizons 1..H), ``mse_1``, ``mse_10``, ``mse_20``, ``mse_1step``,
-        ``n_samples`` and provenance fields.
+        ``n_samples``, ``has_edges`` and provenance fields. Data without true edges
+        (labels -1) give None for ``acc``, ``acc_perm``, ``perm_mapping`` and ``auroc``.
     """
     run = load_run(run_dir, checkpoint)
     cfg = run.config
@@ -105,16 +106,18 @@ def evaluate_run(
         edge_metrics = edges.compute()
         _, mapping = edges.permutation()
     horizon = mse.compute().tolist()
+    has_edges = bool(edge_metrics["n_edges"] > 0)  # any known label
     result: dict[str, Any] = {
-        "acc": edge_metrics["acc"],
-        "acc_perm": edge_metrics["acc_perm"],
-        "perm_mapping": list(mapping),
-        "auroc": edge_metrics["auroc"],
+        "acc": edge_metrics["acc"] if has_edges else None,
+        "acc_perm": edge_metrics["acc_perm"] if has_edges else None,
+        "perm_mapping": list(mapping) if has_edges else None,
+        "auroc": edge_metrics["auroc"] if has_edges else None,
         "asym": edge_metrics["asym"],
         "mse": horizon,
         **{f"mse_{h}": horizon[h - 1] for h in (1, 10, 20) if h <= len(horizon)},
         "mse_1step": one_step.compute(),
         "n_samples": int(x_all.shape[0]),
+        "has_edges": has_edges,
         "split": split,
         "data": data.source,
         "suffix": data.suffix,
@@ -141,15 +144,18 @@ def format_metrics(m: dict[str, Any]) -> str:
     perm = _fmt(m["acc_perm"], ".4f")
     if m.get("perm_mapping"):
         perm += f"  map {m['perm_mapping']}"
-    rows = [
-        ("edge accuracy (raw)", _fmt(m["acc"], ".4f")),
-        (
-            "edge accuracy (perm.-invariant)",
-            perm,
-        ),
-        ("AUROC", _fmt(m["auroc"], ".4f")),
-        ("asymmetry rate", _fmt(m["asym"], ".4f")),
-    ]
+    if m.get("acc") is None:  # data without true edges
+        rows = [("edge accuracy", "n/a (the data have no true edges)")]
+    else:
+        rows = [
+            ("edge accuracy (raw)", _fmt(m["acc"], ".4f")),
+            (
+                "edge accuracy (perm.-invariant)",
+                perm,
+            ),
+            ("AUROC", _fmt(m["auroc"], ".4f")),
+        ]
+    rows.append(("asymmetry rate", _fmt(m["asym"], ".4f")))
     for h in (1, 10, 20):
         if f"mse_{h}" in m:
             name = f"MSE {h} step{'s' if h > 1 else ''}"

@@ -4,6 +4,14 @@ One function, :func:`load_dataset`, reads our simulated sets and the originals' 
 (``../shared/reference-data``) alike: springs/charged (``loc``/``vel``/``edges``) and
 Kuramoto (``feat``/``edges``). It checks every file and fails with one line that names the
 file and the problem.
+
+It also reads the generic layout that ``nri import`` writes for users' own data
+(system ``custom``, :mod:`nri.data.importers`): ``feat_{split}_{name}.npy``
+``[S, N, T, F]`` in physical units, optional ``edges_{split}_{name}.npy`` ``[S, N, N]``
+integer labels indexed [receiver, sender], and ``meta_{name}.json``. All features are
+kept; edges that are not given are labelled -1 (unknown). A single ``.npz``/``.npy``/
+``.csv`` file may be given instead of a directory (split on the fly, see
+:func:`nri.data.importers.load_file_dataset`).
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from nri.data.normalize import Normalizer
 from nri.sim.io import SPLITS, file_names, marker_name, meta_name
 
 KURAMOTO_FEATURES = ("dphi", "sin_phi", "phase", "omega")
+CUSTOM = "custom"  # users' own data in the generic layout (nri import)
 
 
 class DataError(ValueError):
@@ -81,15 +90,45 @@ class LoadedData:
     def n_features(self) -> int:
         return int(next(iter(self.splits.values())).x.shape[3])
 
+    @property
+    def has_edges(self) -> bool:
+        """True when some edge labels are known (labels < 0 mean unknown)."""
+        return any(bool((s.edges >= 0).any()) for s in self.splits.values())
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able description (stored with every run as ``data.json``)."""
+        meta = self.meta or {}
+        return {
+            "source": self.source,
+            "suffix": self.suffix,
+            "system": self.system,
+            "n_objects": self.n_objects,
+            "n_features": self.n_features,
+            "feature_names": list(self.normalizer.names)
+            or [f"f{i}" for i in range(self.n_features)],
+            "object_names": list(meta.get("object_names", [])),
+            "has_edges": self.has_edges,
+            "splits": {
+                name: {"n_samples": int(s.x.shape[0]), "n_frames": int(s.x.shape[2])}
+                for name, s in self.splits.items()
+            },
+            "normalizer": self.normalizer.to_dict(),
+        }
+
     def summary(self) -> str:
         """A few lines describing the data set."""
         lines = [f"data set {self.suffix} ({self.system}) from {self.source}"]
         for name, s in self.splits.items():
-            frac = s.edges.float().mean().item() if s.edges.numel() else float("nan")
+            known = s.edges[s.edges >= 0]
+            labels = (
+                f"label-1 fraction {known.float().mean().item():.4f}"
+                if known.numel()
+                else "no edge labels"
+            )
             lines.append(
                 f"  {name:5s}: {s.x.shape[0]:6d} samples x {s.x.shape[1]} objects x "
                 f"{s.x.shape[2]} frames x {s.x.shape[3]} features; "
-                f"label-1 fraction {frac:.4f}; range [{s.x.min().item():.3f}, "
+                f"{labels}; range [{s.x.min().item():.3f}, "
                 f"{s.x.max().item():.3f}]"
             )
         lo = ", ".join(f"{m:.4g}" for m in self.normalizer.mins)
@@ -99,12 +138,15 @@ class LoadedData:
 
 
 def find_suffixes(path: Path) -> list[str]:
-    """Suffixes of the data sets in a directory (from their training edge files)."""
-    pattern = re.compile(r"^edges_train_?(.*)\.npy$")
+    """Suffixes of the data sets in a directory (from their training edge or feature
+    files; a set of the generic layout may have no edge files)."""
+    pattern = re.compile(r"^(?:edges|feat)_train_?(.*)\.npy$")
     return sorted(
-        m.group(1)
-        for p in path.glob("edges_train*.npy")
-        if (m := pattern.match(p.name))
+        {
+            m.group(1)
+            for p in [*path.glob("edges_train*.npy"), *path.glob("feat_train*.npy")]
+            if (m := pattern.match(p.name))
+        }
     )
 
 
@@ -171,6 +213,8 @@ def read_split(
         particles: loc, vel ``[S, T, 2, n]``; Kuramoto: feat ``[S, n, T, D]``;
         edges ``[S, n, n]``.
     """
+    if system == CUSTOM:
+        return _read_custom_split(root, suffix, split)
     names = file_names(system, suffix, split)
     arrays = {
         k: _load_array(root / name, f"{split} split of {suffix}")
@@ -207,6 +251,30 @@ def read_split(
     return arrays
 
 
+def _read_custom_split(root: Path, suffix: str, split: str) -> dict[str, np.ndarray]:
+    """The generic layout: ``feat [S, N, T, F]`` and, if present, ``edges [S, N, N]``."""
+    names = file_names("kuramoto", suffix, split)  # feat_..., edges_...
+    feat = _load_array(root / names["feat"], f"{split} split of {suffix}")
+    if feat.ndim != 4:
+        raise DataError(
+            f"{root / names['feat']} has shape {feat.shape}; expected "
+            "[samples, objects, time, features]"
+        )
+    _check_finite(feat, root / names["feat"])
+    arrays = {"feat": feat}
+    if (root / names["edges"]).exists():
+        edges = _load_array(root / names["edges"], f"{split} split of {suffix}")
+        s, n = feat.shape[:2]
+        if edges.shape != (s, n, n):
+            raise DataError(
+                f"{root / names['edges']} has shape {edges.shape}; expected "
+                f"[{s}, {n}, {n}] to match {names['feat']}"
+            )
+        _check_finite(edges, root / names["edges"])
+        arrays["edges"] = edges
+    return arrays
+
+
 def edge_labels(adj: np.ndarray, system: str) -> np.ndarray:
     """Relation matrices ``[S, n, n]`` -> int64 labels ``[S, E]`` (spec/data.md 3.4).
 
@@ -214,7 +282,7 @@ def edge_labels(adj: np.ndarray, system: str) -> np.ndarray:
     1, 0 -> 0; charged +1 (equal charges) -> 1, -1 -> 0); Kuramoto couplings are 0/1 as
     they are.
     """
-    labels = adj if system == "kuramoto" else (adj + 1) / 2
+    labels = adj if system in ("kuramoto", CUSTOM) else (adj + 1) / 2
     return graph.to_edges_np(np.asarray(labels)).astype(np.int64)
 
 
@@ -222,7 +290,8 @@ def _system_of(root: Path, suffix: str, meta: dict[str, Any] | None) -> str:
     if meta is not None:
         return str(meta["system"])
     if (root / f"feat_train_{suffix}.npy").exists():
-        return "kuramoto"
+        has_edges = (root / f"edges_train_{suffix}.npy").exists()
+        return "kuramoto" if has_edges else CUSTOM
     for name in ("springs", "charged"):
         if suffix.startswith(name):
             return name
@@ -244,6 +313,80 @@ def _read_meta(root: Path, suffix: str) -> dict[str, Any] | None:
     return meta
 
 
+def physical_split(
+    raw: dict[str, np.ndarray], system: str, keep: tuple[int, ...] = (0, 1, 3)
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Raw arrays of one split -> trajectories in physical units and edge labels.
+
+    Args:
+        raw: the arrays of :func:`read_split`.
+        system: "springs", "charged", "kuramoto", "particles" or "custom".
+        keep: the Kuramoto features kept (ignored for other systems).
+
+    Shapes:
+        returns x ``[S, N, T, F]`` float64 and labels ``[S, E]`` int64 (None when the
+        set has no edge file).
+    """
+    if system == "kuramoto":
+        x = np.asarray(raw["feat"], dtype=np.float64)[..., list(keep)]  # [S, n, T, D]
+    elif system == CUSTOM:
+        x = np.asarray(raw["feat"], dtype=np.float64)  # [S, n, T, F]
+    else:
+        loc = np.asarray(raw["loc"], dtype=np.float64).transpose(
+            0, 3, 1, 2
+        )  # [S,n,T,2]
+        vel = np.asarray(raw["vel"], dtype=np.float64).transpose(0, 3, 1, 2)
+        x = np.concatenate([loc, vel], axis=-1)  # [S, n, T, 4]
+    labels = edge_labels(np.asarray(raw["edges"]), system) if "edges" in raw else None
+    return x, labels
+
+
+def feature_names(
+    system: str, n_stored: int, keep: tuple[int, ...], meta: dict[str, Any] | None
+) -> tuple[str, ...]:
+    """Names of the features :func:`physical_split` returns."""
+    if system == "kuramoto":
+        return tuple(KURAMOTO_FEATURES[i] if n_stored == 4 else f"f{i}" for i in keep)
+    if system == CUSTOM:
+        names = (meta or {}).get("feature_names") or []
+        return (
+            tuple(str(n) for n in names)
+            if len(names) == n_stored
+            else tuple(f"f{i}" for i in range(n_stored))
+        )
+    return ("x", "y", "vx", "vy")
+
+
+def fit_normalizer(
+    x: np.ndarray,
+    names: tuple[str, ...],
+    groups: tuple[int, ...] | None = None,
+) -> Normalizer:
+    """Min-max normaliser of training data ``[..., F]`` with one (min, max) pair per
+    group of features (default: one per feature); a constant group is an error."""
+    f = x.shape[-1]
+    groups = tuple(range(f)) if groups is None else tuple(int(g) for g in groups)
+    if len(groups) != f or sorted(set(groups)) != list(range(max(groups) + 1)):
+        raise DataError(
+            f"feature groups {list(groups)} must give one group per feature ({f}) and "
+            "number the groups 0, 1, 2, ... without gaps"
+        )
+    flat = x.reshape(-1, f)
+    mins, maxs = [], []
+    for g in range(max(groups) + 1):
+        cols = [i for i in range(f) if groups[i] == g]
+        lo, hi = float(flat[:, cols].min()), float(flat[:, cols].max())
+        if not hi > lo:
+            which = ", ".join(repr(names[i]) if names else str(i) for i in cols)
+            raise DataError(
+                f"feature {which} is constant ({lo:g}) in the training split and cannot "
+                "be normalised; drop it (it carries no dynamics)"
+            )
+        mins.append(lo)
+        maxs.append(hi)
+    return Normalizer(groups=groups, mins=tuple(mins), maxs=tuple(maxs), names=names)
+
+
 def load_dataset(
     path: str | Path,
     suffix: str | None = None,
@@ -254,7 +397,9 @@ def load_dataset(
     """Read a data set in the original layout and normalise it with training statistics.
 
     Args:
-        path: directory holding the files.
+        path: directory holding the files, or one ``.npz``/``.npy``/``.csv`` file of
+            own data (split with :func:`nri.data.importers.load_file_dataset`'s
+            defaults: 10 % validation, 10 % test, seed 0; ``suffix`` is ignored).
         suffix: which data set (e.g. "springs5"); may be omitted when the directory
             holds exactly one.
         splits: which splits to return (the training split is always read to fit the
@@ -266,13 +411,18 @@ def load_dataset(
             one on the training split; the training split is then not read unless asked.
 
     Returns:
-        :class:`LoadedData` with ``x [S, N, T, F]`` float32 and ``edges [S, E]`` int64.
+        :class:`LoadedData` with ``x [S, N, T, F]`` float32 and ``edges [S, E]`` int64
+        (-1 where unknown: sets without edge files).
     """
+    if Path(path).is_file():
+        from nri.data.importers import load_file_dataset
+
+        return load_file_dataset(path, splits=splits, normalizer=normalizer)
     root, suffix = _resolve(path, suffix)
     if (root / marker_name(suffix)).exists():
         raise DataError(
-            f"data set {suffix} in {root} is incomplete (an interrupted `nri simulate`); "
-            "run the simulation again"
+            f"data set {suffix} in {root} is incomplete (an interrupted `nri simulate` "
+            "or `nri import`); write it again"
         )
     meta = _read_meta(root, suffix)
     system = _system_of(root, suffix, meta)
@@ -280,51 +430,52 @@ def load_dataset(
     if unknown:
         raise DataError(f"unknown split(s) {unknown}; choose from {SPLITS}")
 
-    raw = {
-        s: read_split(root, suffix, s, system)
-        for s in dict.fromkeys(("train", *splits))
-    }
-    n_objects = {s: r["edges"].shape[1] for s, r in raw.items()}
+    needed = splits if normalizer is not None else ("train", *splits)
+    raw = {s: read_split(root, suffix, s, system) for s in dict.fromkeys(needed)}
+    first = "feat" if system in ("kuramoto", CUSTOM) else "edges"
+    n_objects = {s: r[first].shape[1 if first == "feat" else 1] for s, r in raw.items()}
     if len(set(n_objects.values())) > 1:
         raise DataError(
             f"splits of {suffix} differ in the number of objects: {n_objects}"
         )
-
-    if system == "kuramoto":
+    keep = tuple(kuramoto_features)
+    if system in ("kuramoto", CUSTOM):
         n_feat = {s: r["feat"].shape[3] for s, r in raw.items()}
         if len(set(n_feat.values())) > 1:
             raise DataError(
                 f"splits of {suffix} differ in the number of features: {n_feat}"
             )
-        keep = list(kuramoto_features)
-        if max(keep) >= n_feat["train"] or min(keep) < 0:
+        stored = next(iter(n_feat.values()))
+        if system == "kuramoto" and (max(keep) >= stored or min(keep) < 0):
             raise DataError(
-                f"kuramoto_features {tuple(keep)} out of range for "
-                f"{n_feat['train']} stored features"
+                f"kuramoto_features {keep} out of range for {stored} stored features"
             )
-        names = tuple(
-            KURAMOTO_FEATURES[i] if n_feat["train"] == 4 else f"f{i}" for i in keep
-        )
-        train = np.asarray(raw["train"]["feat"], dtype=np.float64)[..., keep]
-        normalizer = Normalizer.fit_per_feature(train, names)
     else:
-        normalizer = Normalizer.fit_particles(
-            np.asarray(raw["train"]["loc"]), np.asarray(raw["train"]["vel"])
+        stored = 4
+    names = feature_names(system, stored, keep, meta)
+
+    physical = {s: physical_split(r, system, keep) for s, r in raw.items()}
+    if normalizer is None:
+        train = physical["train"][0]
+        if system in ("springs", "charged", "particles"):
+            normalizer = Normalizer.fit_particles(train[..., :2], train[..., 2:])
+        else:
+            groups = (meta or {}).get("feature_groups")
+            normalizer = fit_normalizer(train, names, groups)
+    elif normalizer.n_features != len(names):
+        raise DataError(
+            f"data set {suffix} has {len(names)} features per object but the given "
+            f"normaliser (a trained run's) has {normalizer.n_features}; use data with "
+            "the features the model was trained on"
         )
 
     out: dict[str, Split] = {}
     for s in splits:
-        r = raw[s]
-        if system == "kuramoto":
-            x = np.asarray(r["feat"], dtype=np.float64)[..., keep]  # [S, n, T, D]
-        else:
-            loc = np.asarray(r["loc"], dtype=np.float64).transpose(
-                0, 3, 1, 2
-            )  # [S,n,T,2]
-            vel = np.asarray(r["vel"], dtype=np.float64).transpose(0, 3, 1, 2)
-            x = np.concatenate([loc, vel], axis=-1)  # [S, n, T, 4]
+        x, labels = physical[s]
         x = normalizer.transform(x).astype(np.float32)
-        labels = edge_labels(np.asarray(r["edges"]), system)
+        if labels is None:
+            e = x.shape[1] * (x.shape[1] - 1)
+            labels = np.full((x.shape[0], e), -1, dtype=np.int64)  # unknown
         out[s] = Split(
             torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(labels)
         )

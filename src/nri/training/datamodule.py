@@ -50,6 +50,9 @@ class NRIDataModule(L.LightningDataModule):
         seed: shuffling seed.
         n_train, n_valid: use only the first samples of a split (None = all).
         num_workers: DataLoader workers (0: the data are in memory already).
+        n_frames: training and validation read the first ``n_frames`` frames of each
+            trajectory (the encoder window, ``model.n_timesteps``; None = all); the
+            test loader keeps whole trajectories.
     """
 
     def __init__(
@@ -62,6 +65,7 @@ class NRIDataModule(L.LightningDataModule):
         n_train: int | None = None,
         n_valid: int | None = None,
         num_workers: int = 0,
+        n_frames: int | None = None,
     ) -> None:
         super().__init__()
         self.data = data if isinstance(data, LoadedData) else load_dataset(data, suffix)
@@ -71,10 +75,15 @@ class NRIDataModule(L.LightningDataModule):
         self.n_train = n_train
         self.n_valid = n_valid
         self.num_workers = num_workers
+        self.n_frames = n_frames
 
-    def _dataset(self, split: str, limit: int | None = None) -> TensorDataset:
+    def _dataset(
+        self, split: str, limit: int | None = None, crop: bool = True
+    ) -> TensorDataset:
         s = self.data.splits[split]
         x, edges = (s.x, s.edges) if limit is None else (s.x[:limit], s.edges[:limit])
+        if crop and self.n_frames is not None and x.shape[2] > self.n_frames:
+            x = x[:, :, : self.n_frames].contiguous()  # [S, N, n_frames, F]
         return TensorDataset(x, edges)
 
     def _loader(self, ds: TensorDataset, sampler: Sampler[int] | None) -> DataLoader:
@@ -97,4 +106,4 @@ class NRIDataModule(L.LightningDataModule):
         return self._loader(self._dataset("valid", self.n_valid), None)
 
     def test_dataloader(self) -> DataLoader:
-        return self._loader(self._dataset("test"), None)
+        return self._loader(self._dataset("test", crop=False), None)

@@ -4,6 +4,7 @@ Run directory::
 
     RUN/config.yaml          resolved configuration (model, train, data)
     RUN/normalizer.json      the training normalisation (to invert predictions)
+    RUN/data.json            what the model was trained on (objects, features, splits)
     RUN/checkpoints/best.ckpt   best on the model's selection metric (NRI: validation NLL)
     RUN/checkpoints/last.ckpt   end of the latest epoch (for --resume)
     RUN/logs/metrics.csv     CSV log;  RUN/tb/  TensorBoard log
@@ -82,8 +83,14 @@ def launcher_is_rank_zero() -> bool:
 
 
 def check_compatible(config: RunConfig, data: LoadedData) -> None:
-    """The model's input sizes must match the data (one line naming both)."""
+    """The model's input sizes must match the data, and a model that needs edge labels
+    needs data that have them (one line naming both)."""
     mc = config.model_config
+    if data.n_objects < 2:
+        raise ConfigError(
+            f"the data have {data.n_objects} object per sample; relational inference "
+            "needs at least 2"
+        )
     n_objects = getattr(mc, "n_objects", None)  # models tied to N (the joint LSTM)
     if n_objects is not None and data.n_objects != n_objects:
         raise ConfigError(
@@ -96,13 +103,26 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
             f"the data have {data.n_features} features per object but the model expects "
             f"{mc.n_features}; set model.n_features={data.n_features} or use the matching preset"
         )
-    frames = int(data.train.x.shape[2])
-    need = getattr(mc, "n_timesteps", frames)
-    if frames < need:
-        raise ConfigError(
-            f"training trajectories have {frames} frames but the encoder needs {need}; "
-            f"set model.n_timesteps={frames} (MLP encoder) or simulate longer trajectories"
-        )
+    need = getattr(mc, "n_timesteps", 0)
+    for split in ("train", "valid"):
+        frames = int(data.splits[split].x.shape[2]) if split in data.splits else need
+        if frames < need:
+            raise ConfigError(
+                f"{split} trajectories have {frames} frames but the encoder reads {need}; "
+                f"set model.n_timesteps={frames} (or less) or give longer trajectories"
+            )
+    if not data.has_edges:
+        scheme = getattr(mc, "scheme", "vae")
+        if scheme != "vae":
+            raise ConfigError(
+                f"model.scheme={scheme!r} learns from the true edges, but the data have "
+                "none; use model.scheme=vae (unsupervised)"
+            )
+        if config.train.stop_at_val_acc is not None:
+            raise ConfigError(
+                "train.stop_at_val_acc needs true edges, but the data have none; "
+                "set train.stop_at_val_acc=null"
+            )
 
 
 def _trainer(
@@ -227,10 +247,15 @@ def fit(
         write_text_atomic(
             run_dir / "normalizer.json", json.dumps(data.normalizer.to_dict(), indent=2)
         )
+        write_text_atomic(
+            run_dir / "data.json", json.dumps(data.describe(), indent=2) + "\n"
+        )
 
     if issubclass(MODELS[config.model][0], ClosedFormModel):
         return _fit_closed_form(config, run_dir, data)  # correlation, static: no SGD
     module = NRILightning(config.to_dict())
+    module.use_labels = data.has_edges  # without true edges: no edge accuracy logs
+    frames = getattr(config.model_config, "n_timesteps", None)
     dm = NRIDataModule(
         data,
         batch_size=t.batch_size,
@@ -239,6 +264,7 @@ def fit(
         n_train=t.n_train,
         n_valid=t.n_valid,
         num_workers=t.num_workers,
+        n_frames=frames,
     )
     # A run killed before its first checkpoint restarts from the beginning.
     ckpt_path = str(last) if resume and last.exists() else None

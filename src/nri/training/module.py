@@ -30,7 +30,10 @@ class NRILightning(L.LightningModule):
     Logs ``train/loss``, ``train/nll``, ``train/kl``, ``train/acc`` per step and
     ``val/nll``, ``val/kl``, ``val/mse``, ``val/acc``, ``val/acc_perm``, ``val/auroc``,
     ``val/asym`` per epoch (sample-weighted means over the whole split). Model
-    selection monitors ``val/nll``.
+    selection monitors the model's ``selection_metric()``.
+
+    ``use_labels`` (set by ``fit``): False for data without true edges; the edge labels
+    are then not passed to the model and no edge accuracy is logged.
 
     Args:
         config: the resolved run configuration as a plain dict (``RunConfig.to_dict()``);
@@ -46,13 +49,16 @@ class NRILightning(L.LightningModule):
         # created at the first validation batch with edge logits: models without an
         # inferred graph (LSTM, true-graph decoders) log no edge metrics
         self._val_edges: EdgeMetrics | None = None
+        self.use_labels = True
 
     # ---------------------------------------------------------------------- training
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         x, edges = batch
         gen = torch.Generator(device=x.device)
         gen.manual_seed(step_seed(self.run_config.train.seed, self.global_step))
-        out = self.model.loss(x, generator=gen, edge_types=edges)
+        out = self.model.loss(
+            x, generator=gen, edge_types=edges if self.use_labels else None
+        )
         if not torch.isfinite(out.loss):
             raise NonFiniteLossError(
                 f"training loss is {out.loss.item()} at epoch {self.current_epoch}, step "
@@ -73,7 +79,8 @@ class NRILightning(L.LightningModule):
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         x, edges = batch
-        out = self.model.validation_loss(x, generator=self._val_gen, edge_types=edges)
+        labels = edges if self.use_labels else None
+        out = self.model.validation_loss(x, generator=self._val_gen, edge_types=labels)
         b = x.shape[0]
         self.log("val/loss", out.loss, batch_size=b, sync_dist=True)
         for key, value in out.logs.items():
@@ -85,9 +92,12 @@ class NRILightning(L.LightningModule):
         if self._val_edges is None:
             skip_first = getattr(self.run_config.model_config, "skip_first", False)
             self._val_edges = EdgeMetrics(out.logits.shape[-1], skip_first=skip_first)
-        self._val_edges.update(out.logits.float(), edges)
+        if self.use_labels:
+            self._val_edges.update(out.logits.float(), edges)
 
     def on_validation_epoch_end(self) -> None:
+        if not self.use_labels:
+            return
         if self._val_edges is None:
             return
         conf = self._val_edges.confusion.to(self.device)

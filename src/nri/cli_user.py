@@ -1,0 +1,264 @@
+"""Commands for own data: ``nri import``, ``nri infer``, ``nri forecast``, ``nri report``.
+
+Registered in :data:`nri.cli.COMMANDS`; handlers import the library lazily, and bad
+input reaches the user as one line (the CLI prints ``ValueError`` messages).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+
+
+def _int_at_least(low: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number, got {text!r}"
+            ) from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"expected a number >= {low}, got {value}")
+        return value
+
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in (0, 1), got {text}")
+    return value
+
+
+def _groups(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated group numbers such as 0,0,1,1, got {text!r}"
+        ) from None
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("run", type=Path, help="run directory (nri train)")
+    p.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help=".npz, .npy or .csv file, or a data set directory (see --split)",
+    )
+    p.add_argument(
+        "--split",
+        default="test",
+        choices=["train", "valid", "test"],
+        help="split read from a data set directory (test)",
+    )
+    p.add_argument("--out", type=Path, default=None, help="output directory")
+    p.add_argument(
+        "--any-objects",
+        action="store_true",
+        help="accept a number of objects other than the training data's",
+    )
+
+
+# --------------------------------------------------------------------------- import
+
+
+def _add_import(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="turn own data (.npz/.npy/.csv, NRI layout) into a data set for nri train",
+        description="Read multi-object time series [samples, objects, time, features] "
+        "from an .npz/.npy array, a long-format CSV (columns sample, time, object, then "
+        "features) or a data set directory, split the samples into train/valid/test and "
+        "write feat_{split}_{name}.npy (+ edges_...) and meta_{name}.json into --out. "
+        "See docs/own-data.md.",
+    )
+    p.add_argument("file", type=Path, help="the data (.npz, .npy, .csv or a directory)")
+    p.add_argument("--out", type=Path, required=True, help="output data directory")
+    p.add_argument("--name", default=None, help="data set name (the file's stem)")
+    p.add_argument("--valid-frac", type=_fraction, default=0.1, help="(0.1)")
+    p.add_argument("--test-frac", type=_fraction, default=0.1, help="(0.1)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the split (0)")
+    p.add_argument(
+        "--window",
+        type=_int_at_least(2),
+        default=None,
+        help="cut every sample (e.g. one long recording) into windows of this many "
+        "frames before splitting",
+    )
+    p.add_argument(
+        "--stride", type=_int_at_least(1), default=None, help="window step (= --window)"
+    )
+    p.add_argument(
+        "--norm-groups",
+        type=_groups,
+        default=None,
+        help="features sharing one min/max, e.g. 0,0,1,1 for x,y,vx,vy (default: "
+        "one per feature)",
+    )
+    p.add_argument(
+        "--x-key", default=None, help="array name of the trajectories (.npz)"
+    )
+    p.add_argument(
+        "--suffix", default=None, help="which data set of a directory with several"
+    )
+    p.set_defaults(func=_cmd_import)
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from nri.data.dataset import load_dataset
+    from nri.data.importers import import_data, suggested_settings
+
+    meta = import_data(
+        args.file, args.out, name=args.name, valid_frac=args.valid_frac,
+        test_frac=args.test_frac, seed=args.seed, window=args.window,
+        stride=args.stride, feature_groups=args.norm_groups, x_key=args.x_key,
+        suffix=args.suffix,
+    )  # fmt: skip
+    name = meta.name[len("meta_") : -len(".json")]
+    data = load_dataset(args.out, name)
+    print(f"wrote {meta}")
+    print(data.summary())
+    settings = suggested_settings(int(data.train.x.shape[2]), int(data.test.x.shape[2]))
+    sets = [f"data.suffix={name}", "model.skip_first=true",
+            f"model.n_features={data.n_features}"]  # fmt: skip
+    sets += [f"model.{k}={v}" for k, v in settings.items()]
+    print("train a model on it (CPU, minutes):")
+    print(
+        f"  nri train --preset cpu --data {args.out} --out runs/{name} "
+        + " ".join(f"--set {s}" for s in sets)
+    )
+    return 0
+
+
+# ---------------------------------------------------------------------------- infer
+
+
+def _add_infer(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "infer",
+        help="infer the interaction graph of data with a trained run",
+        description="Edge-type probabilities of every sample (encoder on frames "
+        "start..start+W-1, W = model.n_timesteps) and their mean over samples. Writes "
+        "edges.npz (per sample), edges.json and edges.csv (mean graph) into --out "
+        "(default RUN/infer).",
+    )
+    _data_args(p)
+    p.add_argument(
+        "--start", type=_int_at_least(0), default=0, help="first encoder frame (0)"
+    )
+    p.add_argument(
+        "--show", type=_int_at_least(0), default=10, help="edges printed (10)"
+    )
+    p.set_defaults(func=_cmd_infer)
+
+
+def _cmd_infer(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from nri.exports import write_edges
+    from nri.infer import infer_edges
+
+    result = infer_edges(
+        args.run, args.data, split=args.split, start=args.start,
+        allow_other_objects=args.any_objects,
+    )  # fmt: skip
+    paths = write_edges(result, args.out or args.run / "infer")
+    s = result.probs.shape[0]
+    print(
+        f"inferred {result.probs.shape[1]} edges x {result.n_edge_types} types for {s} "
+        f"sample(s) of {result.source} (encoder frames {result.frames[0]}-"
+        f"{result.frames[1] - 1})"
+    )
+    if result.no_edge_type is not None and args.show:
+        score = result.edge_scores()
+        print(f"mean over samples, most likely interactions (of {len(score)}):")
+        for e in np.argsort(-score, kind="stable")[: args.show]:
+            j, i = result.send[e], result.recv[e]
+            print(
+                f"  {result.object_names[j]:>10s} -> {result.object_names[i]:<10s}"
+                f" p = {score[e]:.3f}"
+            )
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+# ------------------------------------------------------------------------- forecast
+
+
+def _add_forecast(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "forecast",
+        help="forecast future trajectories of data with a trained run",
+        description="Infer the graph from the last W = model.n_timesteps frames of every "
+        "sample and roll the decoder out for --steps frames after the last one, in the "
+        "data's units. Writes forecast.npz and forecast.csv into --out (default "
+        "RUN/forecast).",
+    )
+    _data_args(p)
+    p.add_argument("--steps", type=_int_at_least(1), required=True, help="frames ahead")
+    p.add_argument(
+        "--graph",
+        default="argmax",
+        choices=["argmax", "sample", "probs"],
+        help="edges used: the most likely type (argmax), one Gumbel sample, or the "
+        "probabilities as soft weights",
+    )
+    p.set_defaults(func=_cmd_forecast)
+
+
+def _cmd_forecast(args: argparse.Namespace) -> int:
+    from nri.exports import write_forecast
+    from nri.infer import forecast_trajectories
+
+    fc = forecast_trajectories(
+        args.run, args.data, args.steps, split=args.split, graph_mode=args.graph,
+        allow_other_objects=args.any_objects,
+    )  # fmt: skip
+    paths = write_forecast(fc, args.out or args.run / "forecast")
+    s, n, k, f = fc.pred.shape
+    w = fc.history.shape[2]
+    print(
+        f"forecast {k} frames ({fc.first_frame}..{fc.first_frame + k - 1}) of {s} "
+        f"sample(s) x {n} objects x {f} features from frames "
+        f"{fc.first_frame - w}..{fc.first_frame - 1} of {fc.source}"
+    )
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a run",
+        description="One HTML file (images embedded) with the config, the data summary, "
+        "the metrics, training curves, MSE against horizon, true vs inferred edges, "
+        "trajectories with the inferred graph and a forecast.",
+    )
+    p.add_argument("run", type=Path, help="run directory")
+    p.add_argument(
+        "--data", type=Path, default=None, help="data to show (the run's test split)"
+    )
+    p.add_argument("--out", type=Path, default=None, help="HTML file (RUN/report.html)")
+    p.add_argument(
+        "--sample", type=_int_at_least(0), default=0, help="sample plotted (0)"
+    )
+    p.set_defaults(func=_cmd_report)
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from nri.report import write_report
+
+    path = write_report(args.run, args.data, args.out, sample=args.sample)
+    print(f"report: {path.resolve()}")
+    return 0

@@ -1,0 +1,140 @@
+"""Files of ``nri infer`` and ``nri forecast``: NPZ arrays, a JSON and a CSV edge list,
+a long-format CSV forecast. Every file is written to a temporary name and renamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from nri.infer import EdgeInference, Forecast
+from nri.training.fit import write_text_atomic
+
+
+def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _csv_text(header: list[str], rows: list[list[object]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``edges.npz``, ``edges.json`` and ``edges.csv`` into ``out_dir``.
+
+    ``edges.npz``: ``probs [S, E, K]``, ``mean_probs [E, K]``, ``send``, ``recv``,
+    ``edge_index [2, E]`` (row 0 senders), ``true_edges [S, E]`` when known, names.
+    ``edges.json``: provenance and the edge list of the mean over samples.
+    ``edges.csv``: the same edge list, one row per directed edge.
+
+    Returns:
+        name -> path of the files written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    k = result.n_edge_types
+    arrays = {
+        "probs": result.probs,
+        "mean_probs": result.mean_probs,
+        "send": result.send,
+        "recv": result.recv,
+        "edge_index": np.stack([result.send, result.recv]),
+        "object_names": np.array(result.object_names),
+        "sample_names": np.array(result.sample_names),
+    }
+    if result.true_edges is not None:
+        arrays["true_edges"] = result.true_edges
+    paths = {"npz": out / "edges.npz", "json": out / "edges.json"}
+    paths["csv"] = out / "edges.csv"
+    _save_npz_atomic(paths["npz"], **arrays)
+    edges = result.edge_list()
+    doc = {
+        "run": result.run,
+        "data": result.source,
+        "n_samples": int(result.probs.shape[0]),
+        "n_objects": result.n_objects,
+        "n_edge_types": k,
+        "no_edge_type": result.no_edge_type,
+        "encoder_frames": list(result.frames),
+        "object_names": list(result.object_names),
+        "edge_order": "nri.graph: receiver-major ordered pairs (receiver i, sender j)",
+        "probs": "mean over samples of the edge-type posterior; per sample: edges.npz",
+        "edges": edges,
+    }
+    write_text_atomic(paths["json"], json.dumps(doc, indent=2) + "\n")
+    header = ["sender", "receiver", "sender_name", "receiver_name"]
+    header += [f"p_type{t}" for t in range(k)] + ["type"]
+    with_score = result.no_edge_type is not None
+    if with_score:
+        header.append("p_interaction")
+    rows = []
+    for e in edges:
+        row = [e["sender"], e["receiver"], e["sender_name"], e["receiver_name"]]
+        row += [f"{v:.10g}" for v in e["probs"]] + [e["type"]]
+        if with_score:
+            row.append(f"{e['p_interaction']:.10g}")
+        rows.append(row)
+    write_text_atomic(paths["csv"], _csv_text(header, rows))
+    return paths
+
+
+def write_forecast(fc: Forecast, out_dir: str | Path) -> dict[str, Path]:
+    """Write ``forecast.npz`` (``forecast [S, N, K, F]``, ``history [S, N, W, F]``,
+    ``graph``, ``probs``, names, ``times`` when known) and ``forecast.csv`` (long
+    format: sample, time, object, one column per feature; time = the predicted
+    frame's index, or its time stamp when the input had them).
+
+    Returns:
+        name -> path of the files written.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    s, n, k, _ = fc.pred.shape
+    arrays = {
+        "forecast": fc.pred,
+        "history": fc.history,
+        "graph": fc.graph,
+        "probs": fc.probs,
+        "first_frame": np.array(fc.first_frame),
+        "feature_names": np.array(fc.feature_names),
+        "object_names": np.array(fc.object_names),
+        "sample_names": np.array(fc.sample_names),
+    }
+    if fc.times is not None:
+        arrays["times"] = fc.times
+    paths = {"npz": out / "forecast.npz", "csv": out / "forecast.csv"}
+    _save_npz_atomic(paths["npz"], **arrays)
+    times = (
+        fc.times
+        if fc.times is not None
+        else np.broadcast_to(fc.first_frame + np.arange(k), (s, k))
+    )
+    rows = [
+        [fc.sample_names[b], f"{times[b, t]:.10g}", fc.object_names[i]]
+        + [f"{v:.8g}" for v in fc.pred[b, i, t]]
+        for b in range(s)
+        for t in range(k)
+        for i in range(n)
+    ]
+    header = ["sample", "time", "object", *fc.feature_names]
+    write_text_atomic(paths["csv"], _csv_text(header, rows))
+    return paths
