@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from nri.config import resolve
-from nri.data.importers import import_data, suggested_settings
+from nri.data.custom import import_data, suggested_settings
 from nri.evaluate import evaluate_run
 from nri.sim.springs import SpringsConfig, simulate_springs
 from nri.training.fit import fit

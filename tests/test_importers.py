@@ -10,10 +10,14 @@ import torch
 from nri import graph
 from nri.cli import main
 from nri.config import resolve
-from nri.data.dataset import DataError, load_dataset
-from nri.data.importers import (
+from nri.data.custom import (
     import_data,
     load_file_dataset,
+    split_series,
+    suggested_settings,
+)
+from nri.data.dataset import DataError, load_dataset
+from nri.data.importers import (
     make_series,
     make_windows,
     read_csv,
@@ -21,8 +25,6 @@ from nri.data.importers import (
     read_npz,
     read_nri,
     read_series,
-    split_series,
-    suggested_settings,
 )
 
 S, N, T, F = 10, 3, 6, 4
@@ -141,7 +143,8 @@ def test_generic_layout_keeps_labels_and_all_features(tmp_path, arrays):
     np.save(tmp_path / "a.npy", x5)
     import_data(tmp_path / "a.npy", tmp_path / "d", "five")
     assert not list((tmp_path / "d").glob("edges_*"))
-    assert not load_dataset(tmp_path / "d", "five").has_edges
+    again = load_dataset(tmp_path / "d", "five")
+    assert not again.has_edges and "no edge labels" in again.summary()
 
 
 def test_csv_ids_times_and_one_sample(tmp_path, arrays):

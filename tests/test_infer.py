@@ -12,8 +12,9 @@ from _own_data import N_OBJECTS, OFFSET, own_arrays, tiny_npz, tiny_run
 from nri import graph
 from nri.cli import main
 from nri.config import resolve
+from nri.data.custom import import_data
 from nri.data.dataset import DataError, load_dataset
-from nri.data.importers import import_data, make_series, read_csv, read_npz
+from nri.data.importers import make_series, read_csv, read_npz
 from nri.evaluate import evaluate_run, format_metrics
 from nri.exports import write_edges, write_forecast
 from nri.infer import (

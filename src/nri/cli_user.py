@@ -113,8 +113,8 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from nri.data.custom import import_data, suggested_settings
     from nri.data.dataset import load_dataset
-    from nri.data.importers import import_data, suggested_settings
 
     meta = import_data(
         args.file, args.out, name=args.name, valid_frac=args.valid_frac,

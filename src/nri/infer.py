@@ -32,7 +32,8 @@ from torch import Tensor
 
 from nri import graph
 from nri.data.dataset import DataError
-from nri.data.importers import Series, read_series
+from nri.data.importers import read_series
+from nri.data.series import Series
 from nri.models.nri import NRI
 from nri.training.fit import LoadedRun, load_run
 
@@ -233,7 +234,7 @@ def infer_edges(
 
     Args:
         run: a run directory or a loaded run.
-        data: a :class:`~nri.data.importers.Series` or a file / data set directory
+        data: a :class:`~nri.data.series.Series` or a file / data set directory
             (:func:`~nri.data.importers.read_series`; a directory gives ``split``).
         start: first frame of the encoder window.
         batch_size: samples per forward pass (results do not depend on it).

@@ -25,8 +25,10 @@ from matplotlib.figure import Figure
 
 import nri
 from nri import plots
+from nri.data.custom import split_series
 from nri.data.dataset import DataError
-from nri.data.importers import Series, read_series, split_series
+from nri.data.importers import read_series
+from nri.data.series import Series
 from nri.infer import EdgeInference, forecast_trajectories, infer_edges
 from nri.training.fit import LoadedRun, load_run, write_text_atomic
 
@@ -361,7 +363,7 @@ def write_report(
     Args:
         run_dir: a run directory.
         data: data to infer edges on and plot (a file, a data set directory (its test
-            split) or a :class:`~nri.data.importers.Series`); default: the test split
+            split) or a :class:`~nri.data.series.Series`); default: the test split
             of the run's own data.
         out: the HTML file (default ``RUN/report.html``).
         max_samples: at most this many samples are used for the inferred graph.

@@ -6,12 +6,12 @@ Kuramoto (``feat``/``edges``). It checks every file and fails with one line that
 file and the problem.
 
 It also reads the generic layout that ``nri import`` writes for users' own data
-(system ``custom``, :mod:`nri.data.importers`): ``feat_{split}_{name}.npy``
+(system ``custom``, :mod:`nri.data.custom`): ``feat_{split}_{name}.npy``
 ``[S, N, T, F]`` in physical units, optional ``edges_{split}_{name}.npy`` ``[S, N, N]``
 integer labels indexed [receiver, sender], and ``meta_{name}.json``. All features are
 kept; edges that are not given are labelled -1 (unknown). A single ``.npz``/``.npy``/
 ``.csv`` file may be given instead of a directory (split on the fly, see
-:func:`nri.data.importers.load_file_dataset`).
+:func:`nri.data.custom.load_file_dataset`).
 """
 
 from __future__ import annotations
@@ -398,7 +398,7 @@ def load_dataset(
 
     Args:
         path: directory holding the files, or one ``.npz``/``.npy``/``.csv`` file of
-            own data (split with :func:`nri.data.importers.load_file_dataset`'s
+            own data (split with :func:`nri.data.custom.load_file_dataset`'s
             defaults: 10 % validation, 10 % test, seed 0; ``suffix`` is ignored).
         suffix: which data set (e.g. "springs5"); may be omitted when the directory
             holds exactly one.
@@ -415,7 +415,7 @@ def load_dataset(
         (-1 where unknown: sets without edge files).
     """
     if Path(path).is_file():
-        from nri.data.importers import load_file_dataset
+        from nri.data.custom import load_file_dataset
 
         return load_file_dataset(path, splits=splits, normalizer=normalizer)
     root, suffix = _resolve(path, suffix)

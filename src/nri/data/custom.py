@@ -1,0 +1,231 @@
+"""The generic data set layout of own data (system ``custom``): splitting, writing,
+loading a single file, and model settings that fit the data.
+
+``nri import`` (:func:`import_data`) reads any format of :mod:`nri.data.importers`,
+splits the samples and writes ``feat_{split}_{name}.npy`` ``[S, N, T, F]`` in physical
+units, optional ``edges_{split}_{name}.npy`` ``[S, N, N]`` (labels indexed [receiver,
+sender]) and ``meta_{name}.json``, safely, as ``nri simulate`` does;
+:func:`~nri.data.dataset.load_dataset` reads the directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+import nri
+from nri import graph
+from nri.data import dataset as ds
+from nri.data.dataset import DataError, LoadedData, Split
+from nri.data.importers import read_series
+from nri.data.normalize import Normalizer
+from nri.data.series import Series
+from nri.sim.io import SPLITS, marker_name, meta_name, write_json_atomic
+
+
+def split_series(
+    series: Series, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
+) -> dict[str, Series]:
+    """Random train/valid/test split of the samples (seeded; every split non-empty)."""
+    for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
+        if not 0 < frac < 1:
+            raise DataError(f"{name} must be in (0, 1), got {frac}")
+    s = series.n_samples
+    n_valid = max(1, round(s * valid_frac))
+    n_test = max(1, round(s * test_frac))
+    if s - n_valid - n_test < 1:
+        raise DataError(
+            f"{series.source}: {s} sample(s) cannot fill train, valid and test splits; "
+            "give more samples, or cut long recordings into windows (--window L)"
+        )
+    perm = np.random.default_rng(seed).permutation(s)
+    parts = np.split(perm, [s - n_valid - n_test, s - n_test])
+    return {
+        name: series.take(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)
+    }
+
+
+def _check_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+        raise DataError(
+            f"data set name {name!r} must be letters, digits, '_', '.' or '-'"
+        )
+    return name
+
+
+def write_data_dir(
+    splits: Mapping[str, Series],
+    out: str | Path,
+    name: str,
+    feature_groups: tuple[int, ...] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Write the generic layout, safely (``*.partial`` files renamed when all are
+    written, an ``.incomplete_<name>`` marker meanwhile, metadata last).
+
+    Returns:
+        The path of ``meta_<name>.json``.
+    """
+    name = _check_name(name)
+    if set(splits) != set(SPLITS):
+        raise DataError(f"need the splits {SPLITS}, got {sorted(splits)}")
+    first = splits["train"]
+    for split, s in splits.items():
+        if (s.n_objects, s.n_features) != (first.n_objects, first.n_features):
+            raise DataError(
+                f"split {split} has {s.n_objects} objects x {s.n_features} features, "
+                f"train {first.n_objects} x {first.n_features}"
+            )
+    with_edges = all(s.edges is not None for s in splits.values())
+    if feature_groups is not None:  # validates the groups on the training data
+        ds.fit_normalizer(first.x, first.feature_names, feature_groups)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[Path, Path] = {}
+    try:
+        for split, s in splits.items():
+            arrays = {"feat": s.x}
+            if with_edges:
+                assert s.edges is not None
+                arrays["edges"] = graph.to_dense_np(s.edges, fill=0)  # [S, N, N]
+            for key, arr in arrays.items():
+                final = out / f"{key}_{split}_{name}.npy"
+                part = final.with_name(final.name + ".partial")
+                with part.open("wb") as f:
+                    np.save(f, arr)
+                    f.flush()
+                    os.fsync(f.fileno())
+                files[part] = final
+    except BaseException:
+        for part in files:
+            part.unlink(missing_ok=True)
+        raise
+    meta = {
+        "format": "nri-dataset",
+        "system": ds.CUSTOM,
+        "suffix": name,
+        "nri_version": nri.__version__,
+        "feature_names": list(first.feature_names),
+        "object_names": list(first.object_names),
+        "feature_groups": None if feature_groups is None else list(feature_groups),
+        "has_edges": with_edges,
+        "edges_layout": "[S, N, N] labels indexed [receiver, sender]; 1 = interaction",
+        "splits": {
+            split: {
+                "n_samples": s.n_samples,
+                "n_frames": s.n_frames,
+                "sample_names": list(s.sample_names),
+            }
+            for split, s in splits.items()
+        },
+        **(extra or {}),
+    }
+    marker = out / marker_name(name)
+    marker.write_text("written by nri import; removed when the set is complete\n")
+    (out / meta_name(name)).unlink(missing_ok=True)
+    for stale in (f"edges_{split}_{name}.npy" for split in SPLITS):
+        (out / stale).unlink(missing_ok=True)  # an older set's edges must not stay
+    for part, final in files.items():
+        os.replace(part, final)
+    write_json_atomic(out / meta_name(name), meta)
+    marker.unlink()
+    return out / meta_name(name)
+
+
+def import_data(
+    path: str | Path,
+    out: str | Path,
+    name: str | None = None,
+    valid_frac: float = 0.1,
+    test_frac: float = 0.1,
+    seed: int = 0,
+    window: int | None = None,
+    stride: int | None = None,
+    feature_groups: tuple[int, ...] | None = None,
+    x_key: str | None = None,
+    suffix: str | None = None,
+) -> Path:
+    """Read own data (any format), split it and write a standard data directory.
+
+    A data set directory keeps its own train/valid/test splits; a file is split at
+    random into ``1 - valid_frac - test_frac`` / ``valid_frac`` / ``test_frac`` of its
+    samples (after cutting them into windows, when ``window`` is given).
+
+    Returns:
+        The path of ``meta_<name>.json`` in ``out``.
+    """
+    path = Path(path)
+    name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem).lstrip("._-") or "data"
+    if path.is_dir():
+        splits = {
+            s: read_series(path, s, suffix, window=window, stride=stride)
+            for s in SPLITS
+        }
+        how: dict[str, Any] = {"split": "kept from the source"}
+    else:
+        series = read_series(path, x_key=x_key, window=window, stride=stride)
+        splits = split_series(series, valid_frac, test_frac, seed)
+        how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+    extra = {"source": str(path), "import": {**how, "window": window, "stride": stride}}
+    return write_data_dir(splits, out, name, feature_groups, extra)
+
+
+def load_file_dataset(
+    path: str | Path,
+    valid_frac: float = 0.1,
+    test_frac: float = 0.1,
+    seed: int = 0,
+    splits: tuple[str, ...] = SPLITS,
+    normalizer: Normalizer | None = None,
+) -> LoadedData:
+    """A file of own data as a :class:`~nri.data.dataset.LoadedData`: split as
+    :func:`split_series` does, normalised with the training split's min/max per
+    feature (or ``normalizer``)."""
+    series = read_series(path)
+    parts = split_series(series, valid_frac, test_frac, seed)
+    if normalizer is None:
+        normalizer = ds.fit_normalizer(parts["train"].x, series.feature_names)
+    elif normalizer.n_features != series.n_features:
+        raise DataError(
+            f"{path} has {series.n_features} features per object, the normaliser "
+            f"(a trained run's) {normalizer.n_features}"
+        )
+    out = {}
+    for s in splits:
+        p = parts[s]
+        x = normalizer.transform(p.x).astype(np.float32)
+        e = p.n_objects * (p.n_objects - 1)
+        labels = np.full((p.n_samples, e), -1) if p.edges is None else p.edges
+        out[s] = Split(torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64)))
+    meta = {"feature_names": list(series.feature_names),
+            "object_names": list(series.object_names)}  # fmt: skip
+    return LoadedData(out, normalizer, ds.CUSTOM, Path(path).stem, meta, str(path))
+
+
+def suggested_settings(train_frames: int, test_frames: int) -> dict[str, int]:
+    """Model settings that fit trajectories of these lengths: the encoder window
+    ``n_timesteps``, the test protocol's ``test_horizon`` (``n_timesteps + 1 +
+    test_horizon <= test_frames``) and rollout lengths ``<= n_timesteps - 1``."""
+    if test_frames > train_frames:  # longer test trajectories, as the papers' sets
+        window = train_frames
+        horizon = min(20, test_frames - window - 1)
+    else:
+        horizon = min(20, max(1, test_frames // 4))
+        window = test_frames - 1 - horizon
+    if window < 2 or horizon < 1:
+        raise DataError(
+            f"trajectories of {train_frames}/{test_frames} frames are too short for "
+            "NRI: it needs at least 4 (a window to infer the graph, then frames to "
+            "predict)"
+        )
+    steps = min(10, window - 1)
+    out = {"n_timesteps": window, "test_horizon": horizon}
+    if steps != 10:
+        out |= {"pred_steps": steps, "val_pred_steps": steps}
+    return out

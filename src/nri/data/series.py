@@ -1,0 +1,218 @@
+"""Multi-object time series in physical units, checked once for every input format.
+
+A :class:`Series` holds trajectories ``x [S, N, T, F]`` in the data's own units,
+optional edge labels ``[S, E]`` in the order of :mod:`nri.graph` and names;
+:func:`make_series` builds one from arrays and rejects what the models cannot use
+(missing values, a single object, edges of the wrong shape or labels) with one line that
+says what to do. :func:`make_windows` cuts long recordings into samples.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from nri import graph
+from nri.data.dataset import DataError
+
+
+@dataclass(frozen=True)
+class Series:
+    """Multi-object time series in physical units.
+
+    Attributes:
+        x: trajectories ``[S, N, T, F]`` float64.
+        edges: labels ``[S, E]`` int64 in :mod:`nri.graph` order (0/1, -1 unknown), or
+            None when the data come without a graph.
+        feature_names, object_names, sample_names: one name each.
+        source: where the data came from.
+        times: time stamps ``[S, T]`` (CSV input), else None.
+    """
+
+    x: np.ndarray
+    edges: np.ndarray | None
+    feature_names: tuple[str, ...]
+    object_names: tuple[str, ...]
+    sample_names: tuple[str, ...]
+    source: str
+    times: np.ndarray | None = None
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.x.shape[0])
+
+    @property
+    def n_objects(self) -> int:
+        return int(self.x.shape[1])
+
+    @property
+    def n_frames(self) -> int:
+        return int(self.x.shape[2])
+
+    @property
+    def n_features(self) -> int:
+        return int(self.x.shape[3])
+
+    def take(self, index: np.ndarray) -> Series:
+        """The samples ``index`` (in that order)."""
+        return replace(
+            self,
+            x=self.x[index],
+            edges=None if self.edges is None else self.edges[index],
+            sample_names=tuple(self.sample_names[i] for i in index),
+            times=None if self.times is None else self.times[index],
+        )
+
+
+def make_series(
+    x: np.ndarray,
+    edges: np.ndarray | None = None,
+    feature_names: tuple[str, ...] | None = None,
+    object_names: tuple[str, ...] | None = None,
+    sample_names: tuple[str, ...] | None = None,
+    source: str = "array",
+    times: np.ndarray | None = None,
+) -> Series:
+    """Check arrays and build a :class:`Series` (default names: f0.., 0.., 0..).
+
+    Shapes:
+        x ``[S, N, T, F]``; edges ``[S, N, N]`` (indexed [receiver, sender]), ``[S, E]``,
+        ``[N, N]`` or ``[E]`` (one graph for every sample).
+    """
+    x = np.asarray(x)
+    if x.ndim != 4:
+        raise DataError(
+            f"{source}: trajectories have shape {x.shape}; expected 4 axes "
+            "[samples, objects, time, features] (add an axis with x[None] for one "
+            "sample or x[..., None] for one feature)"
+        )
+    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
+        raise DataError(
+            f"{source}: trajectories have dtype {x.dtype}; expected numbers"
+        )
+    s, n, t, f = x.shape
+    if min(s, t, f) < 1:
+        raise DataError(f"{source}: trajectories of shape {x.shape} are empty")
+    if n < 2:
+        raise DataError(
+            f"{source}: {n} object per sample; relational inference needs at least 2 "
+            "interacting objects (axis 1 of [samples, objects, time, features])"
+        )
+    if t < 2:
+        raise DataError(f"{source}: {t} time step per sample; at least 2 are needed")
+    x = x.astype(np.float64)
+    bad = ~np.isfinite(x)
+    if bad.any():
+        i = tuple(int(v) for v in np.argwhere(bad)[0])
+        raise DataError(
+            f"{source}: {int(bad.sum())} missing (NaN) or infinite values, the first at "
+            f"sample {i[0]}, object {i[1]}, time {i[2]}, feature {i[3]}; fill or "
+            "interpolate the gaps, or drop the samples that have them"
+        )
+    labels = None if edges is None else _edge_labels(np.asarray(edges), s, n, source)
+    names = _names(feature_names, f, "f", "feature_names", source)
+    return Series(
+        x=x,
+        edges=labels,
+        feature_names=names,
+        object_names=_names(object_names, n, "", "object_names", source),
+        sample_names=_names(sample_names, s, "", "sample_names", source),
+        source=source,
+        times=None if times is None else np.asarray(times, dtype=np.float64),
+    )
+
+
+def _names(
+    names: Any, count: int, prefix: str, what: str, source: str
+) -> tuple[str, ...]:
+    if names is None:
+        return tuple(f"{prefix}{i}" for i in range(count))
+    out = tuple(str(v) for v in np.asarray(names).ravel())
+    if len(out) != count:
+        raise DataError(f"{source}: {len(out)} {what} for {count} entries")
+    return out
+
+
+def _edge_labels(edges: np.ndarray, s: int, n: int, source: str) -> np.ndarray:
+    e = n * (n - 1)
+    if edges.shape in ((n, n), (e,)):
+        edges = np.broadcast_to(edges, (s, *edges.shape))  # one graph for all samples
+    if edges.shape == (s, n, n):
+        edges = graph.to_edges_np(edges)  # [S, E], diagonal dropped
+    elif edges.shape != (s, e):
+        raise DataError(
+            f"{source}: edges have shape {edges.shape}; expected [{s}, {n}, {n}] "
+            f"(indexed [receiver, sender]), [{s}, {e}] (nri.graph order), [{n}, {n}] "
+            f"or [{e}] for one graph"
+        )
+    values = np.unique(edges)
+    if not np.isin(values, (-1, 0, 1)).all():
+        raise DataError(
+            f"{source}: edge labels must be 0 (no interaction), 1 (interaction) or -1 "
+            f"(unknown), found {values[:8].tolist()}; binarise them (e.g. weight > 0)"
+        )
+    return np.ascontiguousarray(edges, dtype=np.int64)
+
+
+def windows_of(
+    xs: list[np.ndarray],
+    times: list[np.ndarray],
+    s_names: list[str],
+    o_names: list[str],
+    f_names: tuple[str, ...],
+    source: str,
+    window: int,
+    stride: int | None,
+) -> Series:
+    """Windows of ``window`` frames, ``stride`` apart, of samples of any lengths.
+
+    Shapes:
+        xs: one ``[N, T_s, F]`` per sample; times: one ``[T_s]`` per sample.
+    """
+    stride = window if stride is None else stride
+    if window < 2 or stride < 1:
+        raise DataError(f"window must be >= 2 and stride >= 1, got {window}, {stride}")
+    cut, cut_t, names = [], [], []
+    for x, t, name in zip(xs, times, s_names, strict=True):
+        for a in range(0, x.shape[1] - window + 1, stride):
+            cut.append(x[:, a : a + window])
+            cut_t.append(t[a : a + window])
+            names.append(f"{name}@{a}")
+    if not cut:
+        longest = max(x.shape[1] for x in xs)
+        raise DataError(
+            f"{source}: no sample has {window} time steps (the longest has "
+            f"{longest}); choose a window <= {longest}"
+        )
+    return make_series(
+        np.stack(cut),
+        feature_names=f_names,
+        object_names=tuple(o_names),
+        sample_names=tuple(names),
+        source=source,
+        times=np.stack(cut_t),
+    )
+
+
+def make_windows(series: Series, window: int, stride: int | None = None) -> Series:
+    """Cut every sample into windows of ``window`` frames, ``stride`` apart (default:
+    ``window``, no overlap: overlapping windows in different splits leak data).
+
+    Shapes:
+        ``[S, N, T, F]`` -> ``[S * W, N, window, F]`` with
+        ``W = (T - window) // stride + 1``; edges are repeated per window.
+    """
+    if series.times is not None:
+        times = list(series.times)
+    else:
+        times = [np.arange(series.n_frames, dtype=np.float64)] * series.n_samples
+    out = windows_of(
+        list(series.x), times, list(series.sample_names), list(series.object_names),
+        series.feature_names, series.source, window, stride,
+    )  # fmt: skip
+    if series.edges is not None:
+        per = (series.n_frames - window) // (window if stride is None else stride) + 1
+        out = replace(out, edges=np.repeat(series.edges, per, axis=0))
+    return out
