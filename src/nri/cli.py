@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nri import cli_user
+from nri import cli_experiment, cli_user
 
 EXIT_USER_ERROR = 2
 
@@ -327,6 +327,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     cli_user._add_infer,
     cli_user._add_forecast,
     cli_user._add_report,
+    cli_experiment._add_experiment,
 )
 
 

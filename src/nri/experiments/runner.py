@@ -1,0 +1,498 @@
+"""Running the cells of the experiments: data, training, evaluation, results on disk.
+
+Layout under the output directory ``OUT``::
+
+    OUT/data/<train>-<valid>-<test>-seed<k>/      simulated data sets (one per scale)
+    OUT/runs/<method>/<dataset>/seed<k>/          one run directory per cell (nri train's)
+        cell.json        written last: the cell is finished (settings, metrics, timing)
+        epoch_times.json seconds of every training epoch (Fig. 6)
+        mse_h40.json     MSE at horizons 1..40 (Fig. 8), computed once
+    OUT/tables/, OUT/figures/                      written by nri.experiments.build
+
+A cell is finished when its ``cell.json`` exists; a finished cell is never rerun (a
+cell whose recorded settings differ from the requested ones is an error, not a
+silent reuse). An interrupted cell resumes from its ``last.ckpt``. Cells are shared
+between tables and figures (NRI-MPM on Charged 10 serves Table 1, Table 3, Figs. 7-9).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import torch
+
+from nri.config import RunConfig, from_dict, merge, parse_override, read_preset
+from nri.data.dataset import LoadedData, load_dataset
+from nri.experiments.spec import Method, Scale, split_suffix
+from nri.training.fit import load_run, write_text_atomic
+
+CELL_FILE = "cell.json"
+EPOCH_FILE = "epoch_times.json"
+
+
+class ExperimentError(ValueError):
+    """An experiment cannot run as asked (conflicting settings, missing cells, ...)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One method on one data set with one training seed."""
+
+    method: Method
+    dataset: str
+    seed: int
+
+    def run_dir(self, out: Path) -> Path:
+        return Path(out) / "runs" / self.method.key / self.dataset / f"seed{self.seed}"
+
+    @property
+    def name(self) -> str:
+        return f"{self.method.key} {self.dataset} seed {self.seed}"
+
+
+@dataclass
+class Settings:
+    """How to run: where, at which scale, with which seeds and extra settings.
+
+    Attributes:
+        out: output directory (data, runs, tables, figures).
+        scale: data sizes and training settings.
+        seeds: training seeds (each cell is trained once per seed).
+        overrides: ``section.key=value`` settings for every cell; ``model.*`` ones
+            apply to the cells whose model has that setting.
+        run: False = do not train anything, use the finished cells only.
+        log: progress messages.
+        eval_seed: evaluation seed (Gumbel noise, RI orders of the test protocol).
+    """
+
+    out: Path
+    scale: Scale
+    seeds: tuple[int, ...] = (1, 2, 3)
+    overrides: tuple[str, ...] = ()
+    run: bool = True
+    log: Callable[[str], None] = print
+    eval_seed: int = 0
+    _data: dict[str, LoadedData] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.out = Path(self.out)
+        if not self.seeds:
+            raise ExperimentError("no training seeds given; pass --seeds 1 2 3")
+        if len(set(self.seeds)) != len(self.seeds):
+            raise ExperimentError(f"training seeds must differ, got {list(self.seeds)}")
+
+
+# ------------------------------------------------------------------------------ data
+
+
+def data_dir(settings: Settings) -> Path:
+    """Directory of the simulated data sets of the settings' scale."""
+    s = settings.scale
+    return (
+        settings.out / "data" / f"{s.n_train}-{s.n_valid}-{s.n_test}-seed{s.data_seed}"
+    )
+
+
+def ensure_data(settings: Settings, suffix: str) -> Path:
+    """Simulate ``suffix`` (e.g. ``charged10``) at the settings' scale unless it is
+    already there; returns the data directory."""
+    from nri.sim.io import DatasetConfig, marker_name, meta_name, write_dataset
+
+    root = data_dir(settings)
+    system, n_objects = split_suffix(suffix)
+    s = settings.scale
+    cfg = DatasetConfig(system=system, n_objects=n_objects, n_train=s.n_train,  # type: ignore[arg-type]
+                        n_valid=s.n_valid, n_test=s.n_test, seed=s.data_seed)  # fmt: skip
+    meta = root / meta_name(suffix)
+    if meta.exists() and not (root / marker_name(suffix)).exists():
+        saved = json.loads(meta.read_text()).get("config", {})
+        want = json.loads(json.dumps(dataclasses.asdict(cfg), default=str))
+        if saved != want:
+            raise ExperimentError(
+                f"{meta} describes other data than the scale asks for; delete {root} "
+                "or choose another --out"
+            )
+        return root
+    settings.log(
+        f"simulating {suffix} ({s.n_train}/{s.n_valid}/{s.n_test}) into {root}"
+    )
+    start = time.perf_counter()
+    write_dataset(cfg, root)
+    settings.log(f"  simulated {suffix} in {time.perf_counter() - start:.1f} s")
+    return root
+
+
+def load_data(settings: Settings, suffix: str) -> LoadedData:
+    """The data set ``suffix`` at the settings' scale (simulated on first use, loaded
+    once per process)."""
+    if suffix not in settings._data:
+        settings._data[suffix] = load_dataset(ensure_data(settings, suffix), suffix)
+    return settings._data[suffix]
+
+
+# ---------------------------------------------------------------------------- config
+
+
+def _model_fields(name: str) -> set[str]:
+    from nri.models import MODELS
+
+    _, cls = MODELS[name]
+    return {f.name for f in dataclasses.fields(cls)}
+
+
+def cell_config(cell: Cell, settings: Settings) -> RunConfig:
+    """The resolved configuration of a cell: the method's presets, then (trainable
+    methods) the scale's presets and settings, the method's overrides, the user's
+    overrides, and ``train.seed``."""
+    m, scale = cell.method, settings.scale
+    if m.paper_only:
+        raise ExperimentError(f"{m.label} is quoted from the paper, not run by us")
+    presets = m.preset_names(cell.dataset)
+    if m.trainable:
+        presets += list(scale.presets)
+    raw: dict[str, Any] = {}
+    for name in presets:
+        raw = merge(raw, read_preset(name))
+    model_name = (raw.get("model") or {}).get("name", "nri")
+    fields = _model_fields(model_name)
+    texts: list[str] = []
+    if m.trainable:
+        texts += [*scale.overrides, *scale.model_overrides.get(model_name, ())]
+    texts += list(m.overrides)
+    for text in settings.overrides:
+        section = text.split("=", 1)[0].split(".")[0].strip()
+        key = text.split("=", 1)[0].split(".")[-1].strip()
+        if section == "model" and key not in fields:
+            continue  # a model setting of another model
+        if section == "train" and not m.trainable and key != "seed":
+            continue  # closed-form baselines take no training settings
+        texts.append(text)
+    texts.append(f"train.seed={cell.seed}")
+    for text in texts:
+        raw = merge(raw, parse_override(text))
+    raw.setdefault("data", {})["suffix"] = cell.dataset
+    return from_dict(raw)
+
+
+def check_overrides(overrides: Iterable[str], cells: Iterable[Cell]) -> None:
+    """Every ``model.*`` override must be a setting of at least one cell's model."""
+    models = set()
+    for cell in cells:
+        if cell.method.paper_only:
+            continue
+        raw: dict[str, Any] = {}
+        for name in cell.method.preset_names(cell.dataset):
+            raw = merge(raw, read_preset(name))
+        models.add((raw.get("model") or {}).get("name", "nri"))
+    known = set().union(*(_model_fields(m) for m in models)) if models else set()
+    for text in overrides:
+        parse_override(text)  # syntax
+        key = text.split("=", 1)[0].strip()
+        if key.startswith("model.") and key[6:] not in known:
+            raise ExperimentError(
+                f"--set {key}: no model of the selected cells ({', '.join(sorted(models))}) "
+                "has this setting"
+            )
+
+
+def _comparable(config: RunConfig) -> dict[str, Any]:
+    d = config.to_dict()
+    train = {k: v for k, v in d["train"].items()
+             if k not in ("progress_bar", "num_workers")}  # fmt: skip
+    return {"model": d["model"], "train": train, "suffix": d["data"]["suffix"]}
+
+
+# ------------------------------------------------------------------------ epoch timer
+
+
+class EpochTimer(L.Callback):
+    """Records the wall time of every training epoch in ``RUN/epoch_times.json``:
+    ``train_s`` (the training batches) and ``epoch_s`` (training and validation).
+    A resumed run keeps the times of the epochs before the interruption."""
+
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / EPOCH_FILE
+        self.times: dict[int, dict[str, float]] = {}
+        if self.path.exists():
+            try:
+                for row in json.loads(self.path.read_text()):
+                    self.times[int(row["epoch"])] = row
+            except (ValueError, KeyError, TypeError):
+                self.times = {}
+        self._t0 = self._tv = 0.0
+
+    def on_train_epoch_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        self._t0, self._tv = time.perf_counter(), 0.0
+
+    def on_validation_start(self, trainer: L.Trainer, pl_module: Any) -> None:
+        if self._t0 and not self._tv:  # validation inside a training epoch
+            self._tv = time.perf_counter()
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
+        now = time.perf_counter()
+        epoch = int(trainer.current_epoch)
+        self.times[epoch] = {
+            "epoch": epoch,
+            "train_s": round((self._tv or now) - self._t0, 4),
+            "epoch_s": round(now - self._t0, 4),
+        }
+        self._t0 = self._tv = 0.0
+        if trainer.is_global_zero:
+            rows = [self.times[e] for e in sorted(self.times)]
+            write_text_atomic(self.path, json.dumps(rows, indent=1) + "\n")
+
+
+def host_info() -> dict[str, Any]:
+    """The machine a cell ran on (for the results' provenance)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    return {"cpu": cpu, "cpu_count": os.cpu_count(), "gpu": gpu,
+            "torch": torch.__version__, "python": platform.python_version()}  # fmt: skip
+
+
+# ------------------------------------------------------------------------------ cells
+
+
+def read_cell(cell: Cell, settings: Settings) -> dict[str, Any] | None:
+    """The finished result of a cell, or None; an error if it was run with other
+    settings than the current ones."""
+    path = cell.run_dir(settings.out) / CELL_FILE
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+    except ValueError as err:
+        raise ExperimentError(f"cannot read {path}: {err}; delete the file") from None
+    want = _comparable(cell_config(cell, settings))
+    have = saved.get("config")
+    if have != want:
+        diff = _first_difference(have or {}, want)
+        raise ExperimentError(
+            f"the finished cell {cell.name} in {settings.out} was run with other "
+            f"settings ({diff}); use another --out or delete {path.parent}"
+        )
+    return saved
+
+
+def _first_difference(a: dict[str, Any], b: dict[str, Any]) -> str:
+    for section in sorted(set(a) | set(b)):
+        x, y = a.get(section), b.get(section)
+        if isinstance(x, dict) and isinstance(y, dict):
+            for key in sorted(set(x) | set(y)):
+                if x.get(key) != y.get(key):
+                    return f"{section}.{key} was {x.get(key)!r}, now {y.get(key)!r}"
+        elif x != y:
+            return f"{section} was {x!r}, now {y!r}"
+    return "unknown difference"
+
+
+def run_cell(cell: Cell, settings: Settings) -> dict[str, Any] | None:
+    """Train and evaluate one cell unless it is finished; returns its result (None
+    when it is not finished and ``settings.run`` is False)."""
+    from nri.evaluate import evaluate_run
+    from nri.training.fit import fit
+
+    done = read_cell(cell, settings)
+    if done is not None or not settings.run:
+        return done
+    config = cell_config(cell, settings)
+    data = load_data(settings, cell.dataset)
+    run_dir = cell.run_dir(settings.out)
+    resumed = (run_dir / "checkpoints" / "last.ckpt").exists()
+    settings.log(f"{cell.name}: {'resuming' if resumed else 'training'} -> {run_dir}")
+    timer = EpochTimer(run_dir)
+    start = time.perf_counter()
+    res = fit(config, run_dir, data=data, resume=True, callbacks=[timer])
+    fit_s = time.perf_counter() - start
+    metrics = evaluate_run(run_dir, data, eval_seed=settings.eval_seed)
+    epochs = [timer.times[e] for e in sorted(timer.times)]
+    per_epoch = statistics.median(r["train_s"] for r in epochs) if epochs else math.nan
+    result = {
+        "method": cell.method.key,
+        "dataset": cell.dataset,
+        "seed": cell.seed,
+        "scale": settings.scale.name,
+        "config": _comparable(config),
+        "data": str(data_dir(settings)),
+        "metrics": metrics,
+        "epochs_run": len(epochs),
+        "train_seconds_per_epoch": per_epoch,
+        "train_seconds_total": sum(r["epoch_s"] for r in epochs) if epochs else fit_s,
+        "fit_seconds_this_session": round(fit_s, 2),
+        "best_score": res.best_score,
+        "monitor": res.monitor,
+        "host": host_info(),
+        "threads": torch.get_num_threads(),
+        "finished_at": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    write_text_atomic(
+        run_dir / CELL_FILE, json.dumps(result, indent=2, default=_json_default) + "\n"
+    )
+    settings.log(f"  {cell.name}: done in {fit_s:.0f} s; {_headline(cell, metrics)}")
+    return result
+
+
+def _json_default(value: Any) -> Any:
+    return str(value)
+
+
+def _headline(cell: Cell, m: dict[str, Any]) -> str:
+    parts = []
+    acc = m.get(cell.method.acc_key)
+    if acc is not None and not math.isnan(acc):
+        parts.append(f"{cell.method.acc_key} {acc:.4f}")
+    for h in (1, 10, 20):
+        v = m.get(f"mse_{h}")
+        if v is not None and not math.isnan(v):
+            parts.append(f"mse_{h} {v:.3g}")
+    return ", ".join(parts) or "no metrics"
+
+
+def run_cells(cells: list[Cell], settings: Settings) -> dict[Cell, dict[str, Any]]:
+    """Run (or read) every cell, in order; returns the finished ones."""
+    check_overrides(settings.overrides, cells)
+    out: dict[Cell, dict[str, Any]] = {}
+    todo = [c for c in cells if not c.method.paper_only]
+    for i, cell in enumerate(todo, 1):
+        done = read_cell(cell, settings)
+        if done is not None:
+            settings.log(f"[{i}/{len(todo)}] {cell.name}: finished, skipped")
+            out[cell] = done
+            continue
+        if not settings.run:
+            settings.log(f"[{i}/{len(todo)}] {cell.name}: not run (--no-run)")
+            continue
+        settings.log(f"[{i}/{len(todo)}] {cell.name}")
+        result = run_cell(cell, settings)
+        if result is not None:
+            out[cell] = result
+    return out
+
+
+# ------------------------------------------------------------- extra evaluations
+
+
+@torch.no_grad()
+def horizon_mse(
+    cell: Cell, settings: Settings, horizon: int = 40, batch_size: int = 256
+) -> list[float]:
+    """Test MSE at horizons 1..``horizon`` (normalised units, exact means) of a finished
+    cell, with the test protocol of ``evaluate_run`` but a longer rollout (the 99-frame
+    test trajectories allow up to 49 steps). Cached in ``RUN/mse_h<horizon>.json``."""
+    from nri.metrics import HorizonMSE
+
+    run_dir = cell.run_dir(settings.out)
+    path = run_dir / f"mse_h{horizon}.json"
+    if path.exists():
+        saved = json.loads(path.read_text())
+        if saved.get("eval_seed") == settings.eval_seed:
+            return [float(v) for v in saved["mse"]]
+    run = load_run(run_dir)
+    model = run.model
+    t = run.config.model_config.n_timesteps
+    x_all, labels_all = load_data(settings, cell.dataset).test
+    if x_all.shape[2] < t + 1 + horizon:
+        raise ExperimentError(
+            f"the test trajectories have {x_all.shape[2]} frames; a {horizon}-step "
+            f"rollout from frame {t} needs {t + 1 + horizon}"
+        )
+    model.config = dataclasses.replace(model.config, test_horizon=horizon)
+    gen = torch.Generator().manual_seed(settings.eval_seed)
+    mse = HorizonMSE()
+    for i in range(0, x_all.shape[0], batch_size):
+        out = model.evaluate_batch(
+            x_all[i : i + batch_size], generator=gen,
+            edge_types=labels_all[i : i + batch_size],
+        )  # fmt: skip
+        mse.update(out.sq_err, out.count)
+    values = [float(v) for v in mse.compute().tolist()]
+    write_text_atomic(
+        path,
+        json.dumps({"horizon": horizon, "eval_seed": settings.eval_seed, "mse": values})
+        + "\n",
+    )
+    return values
+
+
+def _rollout_graph(model: Any, x: torch.Tensor, gen: torch.Generator) -> Any:
+    """Edge logits ``[B, E, K]`` (None for models without an encoder) and the hard
+    Gumbel graph of the test protocol."""
+    from nri.models.nri import NRI
+
+    if getattr(model, "encoder", None) is None:
+        return None, None
+    if isinstance(model, NRI):
+        logits = model.encode(x).logits
+    else:
+        logits = model.encode(x, generator=gen).logits
+    return logits, model.sample_edges(logits, True, gen)
+
+
+@torch.no_grad()
+def forecast_sample(
+    cell: Cell, settings: Settings, sample: int = 0, n_steps: int = 49
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Ground truth ``[N, L, F]`` of test sample ``sample`` and the cell's forecast
+    ``[N, n_steps, F]`` of frames ``T + 1 .. T + n_steps`` from frames ``0 .. T``
+    (graph from frames ``0 .. T-1`` as in the test protocol); normalised units."""
+    run = load_run(cell.run_dir(settings.out))
+    model = run.model
+    t = run.config.model_config.n_timesteps
+    x_all = load_data(settings, cell.dataset).test.x
+    if not 0 <= sample < x_all.shape[0]:
+        raise ExperimentError(
+            f"--sample must be in [0, {x_all.shape[0]}), got {sample}"
+        )
+    x = x_all[sample : sample + 1]  # [1, N, L, F]
+    n_steps = min(n_steps, x.shape[2] - t - 1)
+    gen = torch.Generator().manual_seed(settings.eval_seed)
+    _, z = _rollout_graph(model, x[:, :, :t], gen)
+    pred = model.forecast(x[:, :, : t + 1], z, n_steps)  # [1, N, H, F]
+    return x[0], pred[0].float()
+
+
+@torch.no_grad()
+def relation_matrix(cell: Cell, settings: Settings, sample: int = 0) -> torch.Tensor:
+    """Predicted edge labels ``[N, N]`` (argmax of q, edge types relabelled with the
+    run's permutation mapping from ``metrics.json``; diagonal -1) of one test sample."""
+    from nri import graph
+
+    run_dir = cell.run_dir(settings.out)
+    run = load_run(run_dir)
+    t = run.config.model_config.n_timesteps
+    x = load_data(settings, cell.dataset).test.x[sample : sample + 1]
+    gen = torch.Generator().manual_seed(settings.eval_seed)
+    logits, _ = _rollout_graph(run.model, x[:, :, :t], gen)
+    if logits is None:
+        raise ExperimentError(f"{cell.method.label} infers no relations")
+    pred = logits[0].argmax(-1)  # [E]
+    mapping = json.loads((run_dir / "metrics.json").read_text()).get("perm_mapping")
+    if mapping:
+        pred = torch.tensor(mapping)[pred]
+    return graph.to_dense(pred.float(), fill=-1.0)
+
+
+def true_relations(settings: Settings, suffix: str, sample: int = 0) -> torch.Tensor:
+    """True edge labels ``[N, N]`` of one test sample (diagonal -1)."""
+    from nri import graph
+
+    edges = load_data(settings, suffix).test.edges[sample]  # [E]
+    return graph.to_dense(edges.float(), fill=-1.0)
