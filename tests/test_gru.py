@@ -94,3 +94,15 @@ def test_chunk_boundaries(rows):
     ref, fused = _pair(4, 8)
     x, h = torch.randn(rows, 4), torch.randn(rows, 8)
     torch.testing.assert_close(fused(x, h), ref(x, h), atol=1e-6, rtol=1e-5)
+
+
+def test_saturated_gates_stay_finite_and_exact():
+    # pre-activations far beyond the clamp of the vectorised exp (|a| up to ~1e3)
+    ref, fused = _pair(8, 8)
+    x, h = torch.randn(64, 8) * 300, torch.randn(64, 8) * 300
+    y_ref, g_ref = _run(ref, x, h, bf16=False)
+    y, g = _run(fused, x, h, bf16=False)
+    assert torch.isfinite(y).all() and all(torch.isfinite(t).all() for t in g)
+    torch.testing.assert_close(y, y_ref, atol=1e-5, rtol=1e-5)
+    for a, b in zip(g, g_ref, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-4)

@@ -11,6 +11,10 @@ everything between them is one numba kernel forward and one backward, parallel o
 chunks of rows: the biases are added inside the kernel (``addmm`` would first copy the
 broadcast bias into its output), the backward recomputes ``r, z, n`` from the saved
 products instead of storing them, and it sums the bias gradients per chunk as it goes.
+``sigmoid`` and ``tanh`` use a vectorisable ``exp`` (a degree-6 polynomial for the
+fraction and the exponent bits for the integer part; relative error < 2e-7, inputs
+clamped to [-87, 88]), since numba's scalar ``np.exp`` is a libm call per element:
+the forward kernel takes 5 ms for 12,800 x 256 bf16 rows instead of 50 ms.
 
 Gate equations (PyTorch's and the NRI-MPM reference's, spec/nri-mpm.md 4.1)::
 
@@ -65,6 +69,34 @@ def _store_row(dst, src_f32, src_u32, bf16):  # noqa: ANN001, ANN202
             dst[j] = src_f32[j]
 
 
+_F = np.float32
+_LOG2E, _LO, _HI = _F(1.4426950408889634), _F(-87.0), _F(88.0)
+# Taylor coefficients of 2**f = exp(f ln 2) on [-0.5, 0.5]: relative error < 2e-7
+_C1, _C2, _C3 = _F(0.6931471805599453), _F(0.2402265069591007), _F(0.05550410866482158)
+_C4, _C5, _C6 = _F(0.009618129107628477), _F(0.0013333558146428443), _F(1.54035e-4)
+_ONE, _TWO, _HALF = _F(1.0), _F(2.0), _F(0.5)
+
+
+@numba.njit(inline="always")
+def _vsigmoid(a, out, ibuf):  # noqa: ANN001, ANN202
+    """``out = 1 / (1 + exp(-a))`` on float32 rows, written so that LLVM vectorises
+    it (scalar ``np.exp`` is a libm call per element): ``exp(y) = 2**n * 2**f`` with a
+    polynomial for ``2**f`` and ``2**n`` built in the exponent bits (``ibuf``: int32
+    scratch of the same length)."""
+    m = a.shape[0]
+    for j in range(m):
+        y = min(max(-a[j], _LO), _HI) * _LOG2E
+        n = np.floor(y + _HALF)
+        f = y - n
+        out[j] = _ONE + f * (
+            _C1 + f * (_C2 + f * (_C3 + f * (_C4 + f * (_C5 + f * _C6))))
+        )
+        ibuf[j] = (np.int32(n) + np.int32(127)) << np.int32(23)
+    scale = ibuf.view(np.float32)
+    for j in range(m):
+        out[j] = _ONE / (_ONE + out[j] * scale[j])
+
+
 @numba.njit(parallel=True, cache=True)
 def _forward_kernel(gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
     rows, hid = h.shape
@@ -73,26 +105,25 @@ def _forward_kernel(gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
         gh_u = np.empty(3 * hid, np.uint32)
         h_u = np.empty(hid, np.uint32)
         o_u = np.empty(hid, np.uint32)
+        pre = np.empty(2 * hid, np.float32)
+        rz = np.empty(2 * hid, np.float32)
+        ibuf = np.empty(2 * hid, np.int32)
         gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
         h_f, o_f = h_u.view(np.float32), o_u.view(np.float32)
         for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
             _load_row(gi[r0], gi_f, gi_u, bf16)
             _load_row(gh[r0], gh_f, gh_u, bf16)
             _load_row(h[r0], h_f, h_u, bf16)
+            for j in range(2 * hid):  # r and z pre-activations
+                pre[j] = gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j]
+            _vsigmoid(pre, rz, ibuf)
+            for j in range(hid):  # tanh(a) = 2 sigmoid(2a) - 1
+                k = 2 * hid + j
+                pre[j] = _TWO * (gi_f[k] + b_ih[k] + rz[j] * (gh_f[k] + b_hh[k]))
+            _vsigmoid(pre[:hid], o_f, ibuf)
             for j in range(hid):
-                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j])))
-                z = 1.0 / (
-                    1.0
-                    + np.exp(
-                        -(gi_f[hid + j] + b_ih[hid + j] + gh_f[hid + j] + b_hh[hid + j])
-                    )
-                )
-                n = np.tanh(
-                    gi_f[2 * hid + j]
-                    + b_ih[2 * hid + j]
-                    + r * (gh_f[2 * hid + j] + b_hh[2 * hid + j])
-                )
-                o_f[j] = n + z * (h_f[j] - n)
+                n = _TWO * o_f[j] - _ONE
+                o_f[j] = n + rz[hid + j] * (h_f[j] - n)
             _store_row(out[r0], o_f, o_u, bf16)
 
 
@@ -110,6 +141,10 @@ def _backward_kernel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  #
         dgi_u = np.empty(3 * hid, np.uint32)
         dgh_u = np.empty(3 * hid, np.uint32)
         dh_u = np.empty(hid, np.uint32)
+        pre = np.empty(2 * hid, np.float32)
+        rz = np.empty(2 * hid, np.float32)
+        sn = np.empty(hid, np.float32)
+        ibuf = np.empty(2 * hid, np.int32)
         gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
         h_f, g_f = h_u.view(np.float32), g_u.view(np.float32)
         dgi_f, dgh_f = dgi_u.view(np.float32), dgh_u.view(np.float32)
@@ -121,20 +156,21 @@ def _backward_kernel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  #
             _load_row(gh[r0], gh_f, gh_u, bf16)
             _load_row(h[r0], h_f, h_u, bf16)
             _load_row(grad[r0], g_f, g_u, bf16)
+            for j in range(2 * hid):
+                pre[j] = gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j]
+            _vsigmoid(pre, rz, ibuf)
             for j in range(hid):
-                r = 1.0 / (1.0 + np.exp(-(gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j])))
-                z = 1.0 / (
-                    1.0
-                    + np.exp(
-                        -(gi_f[hid + j] + b_ih[hid + j] + gh_f[hid + j] + b_hh[hid + j])
-                    )
-                )
+                k = 2 * hid + j
+                pre[j] = _TWO * (gi_f[k] + b_ih[k] + rz[j] * (gh_f[k] + b_hh[k]))
+            _vsigmoid(pre[:hid], sn, ibuf)
+            for j in range(hid):
+                r, z = rz[j], rz[hid + j]
                 ghn = gh_f[2 * hid + j] + b_hh[2 * hid + j]
-                n = np.tanh(gi_f[2 * hid + j] + b_ih[2 * hid + j] + r * ghn)
+                n = _TWO * sn[j] - _ONE
                 g = g_f[j]
-                dn = g * (1.0 - z) * (1.0 - n * n)  # through tanh
-                dz = g * (h_f[j] - n) * z * (1.0 - z)  # through sigmoid
-                dr = dn * ghn * r * (1.0 - r)
+                dn = g * (_ONE - z) * (_ONE - n * n)  # through tanh
+                dz = g * (h_f[j] - n) * z * (_ONE - z)  # through sigmoid
+                dr = dn * ghn * r * (_ONE - r)
                 dgi_f[j] = dr
                 dgh_f[j] = dr
                 dgi_f[hid + j] = dz
@@ -142,10 +178,11 @@ def _backward_kernel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  #
                 dgi_f[2 * hid + j] = dn
                 dgh_f[2 * hid + j] = dn * r
                 dh_f[j] = g * z
-                acc[j] += dr
-                acc[hid + j] += dz
-                acc[2 * hid + j] += dn
-                acc[3 * hid + j] += dn * r
+            for j in range(hid):
+                acc[j] += dgi_f[j]
+                acc[hid + j] += dgi_f[hid + j]
+                acc[2 * hid + j] += dgi_f[2 * hid + j]
+                acc[3 * hid + j] += dgh_f[2 * hid + j]
             _store_row(d_gi[r0], dgi_f, dgi_u, bf16)
             _store_row(d_gh[r0], dgh_f, dgh_u, bf16)
             _store_row(d_h[r0], dh_f, dh_u, bf16)
