@@ -135,8 +135,8 @@ def table_markdown(
     methods = list(dict.fromkeys(e.method.key for e in entries))
     cols = list(dict.fromkeys((e.dataset, e.metric) for e in entries))
     by = {(e.method.key, e.dataset, e.metric): e for e in entries}
-    one_ds = len({d for d, _ in cols}) == 1
-    one_metric = len({m for _, m in cols}) == 1
+    one_ds = len(table.datasets) == 1  # Table 3: columns are metrics
+    one_metric = len(table.metrics) == 1  # Table 1: columns are data sets
 
     def col_name(suffix: str, metric: str) -> str:
         if one_metric:
@@ -169,6 +169,10 @@ CSV_COLUMNS = ("table", "method", "label", "dataset", "metric", "n", "seeds", "v
                "mean", "std", "paper", "paper_mean", "paper_std", "paper_starred")  # fmt: skip
 
 
+def _num(value: float) -> str:
+    return f"{value:.6g}"  # 6 significant digits; "nan" where undefined
+
+
 def table_csv(entries: list[Entry]) -> str:
     """One row per (method, data set, metric): our per-seed values, mean, std and the
     paper's number (as printed and parsed). Accuracies in %."""
@@ -179,9 +183,9 @@ def table_csv(entries: list[Entry]) -> str:
         p = e.paper
         w.writerow([
             e.table, e.method.key, e.method.label, e.dataset, e.metric, e.n,
-            " ".join(map(str, e.seeds)), " ".join(repr(v) for v in e.values),
-            repr(e.mean), repr(e.std), p.text if p else "",
-            repr(p.mean) if p else "", repr(p.std) if p else "",
+            " ".join(map(str, e.seeds)), " ".join(_num(v) for v in e.values),
+            _num(e.mean), _num(e.std), p.text if p else "",
+            _num(p.mean) if p else "", _num(p.std) if p else "",
             str(p.starred).lower() if p else "",
         ])  # fmt: skip
     return buf.getvalue()
