@@ -327,6 +327,7 @@ CASES = [
     # nri train: data against the model
     Case("too few time steps for the encoder", _train_short_series, ("49",)),
     Case("features differ from the model", _train_feature_mismatch, ("features",)),
+    Case("more edge types in the labels", _train_edge_types, ("n_edge_types=2", "labels")),
     Case("run directory already used", _train_exists, ("--resume",)),
     Case("resume with another configuration", _resume_other_config, ("hidden_dim",)),
     # nri evaluate: runs and checkpoints
@@ -345,6 +346,7 @@ CASES = [
     Case("checkpoint of another model", _eval_other_model_checkpoint, ("nri_mpm",)),
     Case("checkpoint of another size", _eval_other_size_checkpoint, ("does not fit",)),
     Case("test series too short for the protocol", _eval_short_test, ("70",)),
+    Case("other number of objects", _eval_other_objects, ("4 objects", "trained on 3")),
     # nri simulate
     Case("one object", _simulate_one_object, ("objects",)),
     Case("length not a multiple of the sampling", _simulate_bad_length, ("multiple",)),

@@ -278,6 +278,11 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", default="best", help="best, last or a .ckpt path")
     p.add_argument("--eval-seed", type=int, default=None)
     p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument(
+        "--allow-other-objects",
+        action="store_true",
+        help="evaluate on data with another number of objects than the training data",
+    )
     p.set_defaults(func=_cmd_evaluate)
 
 
@@ -287,6 +292,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     metrics = evaluate_run(
         args.run, args.data, split=args.split, checkpoint=args.checkpoint,
         eval_seed=args.eval_seed, batch_size=args.batch_size,
+        allow_other_objects=args.allow_other_objects,
     )  # fmt: skip
     print(format_metrics(metrics))
     print(f"wrote {args.run / 'metrics.json'}")

@@ -18,7 +18,15 @@ import torch
 
 from nri.data.dataset import LoadedData, load_dataset
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean
-from nri.training.fit import RunError, load_run, write_text_atomic
+from nri.training.fit import RunError, check_labels, load_run, write_text_atomic
+
+
+def _trained_objects(run_dir: Path) -> int | None:
+    """The number of objects a run was trained on (``RUN/data.json``; None if absent)."""
+    try:
+        return int(json.loads((run_dir / "data.json").read_text())["n_objects"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def evaluate_run(
@@ -29,6 +37,7 @@ def evaluate_run(
     eval_seed: int | None = None,
     batch_size: int = 256,
     write: bool = True,
+    allow_other_objects: bool = False,
 ) -> dict[str, Any]:
     """Evaluate a run with the test protocol and (by default) write ``metrics.json``.
 
@@ -42,6 +51,8 @@ def evaluate_run(
         eval_seed: seed of the Gumbel noise of the test graph (default: the run's).
         batch_size: evaluation batch size (results do not depend on it).
         write: write ``RUN/metrics.json`` (atomically).
+        allow_other_objects: evaluate on data with another number of objects than
+            the run was trained on (graph networks allow it; models tied to N do not).
 
     Returns:
         A dict with ``acc``, ``acc_perm``, ``perm_mapping``, ``auroc``, ``asym``,
@@ -75,6 +86,19 @@ def evaluate_run(
             f"the data have {x_all.shape[3]} features, the model was trained on "
             f"{mc.n_features}"
         )
+    trained_n = _trained_objects(Path(run_dir))
+    if (
+        trained_n is not None
+        and trained_n != x_all.shape[1]
+        and not allow_other_objects
+    ):
+        raise RunError(
+            f"the data have {x_all.shape[1]} objects but the run was trained on "
+            f"{trained_n}; evaluate on data with {trained_n} objects, or pass "
+            "--allow-other-objects (allow_other_objects=True) to test how the model "
+            "transfers"
+        )
+    check_labels(labels_all, getattr(mc, "n_edge_types", None), f"the {split} split")
 
     model = run.model
     gen = torch.Generator().manual_seed(

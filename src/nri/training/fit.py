@@ -82,6 +82,19 @@ def launcher_is_rank_zero() -> bool:
     )
 
 
+def check_labels(edges: torch.Tensor, n_edge_types: int | None, where: str) -> None:
+    """Edge labels must be -1 (unknown) or a type ``0 .. K-1`` of the model."""
+    if n_edge_types is None or edges.numel() == 0:
+        return
+    lo, hi = int(edges.min()), int(edges.max())
+    if lo < -1 or hi >= n_edge_types:
+        raise ConfigError(
+            f"the edge labels of {where} range from {lo} to {hi} but the model has "
+            f"model.n_edge_types={n_edge_types} (labels 0..{n_edge_types - 1}, -1 for "
+            f"unknown); set model.n_edge_types={max(hi + 1, 2)} or fix the labels"
+        )
+
+
 def check_compatible(config: RunConfig, data: LoadedData) -> None:
     """The model's input sizes must match the data, and a model that needs edge labels
     needs data that have them (one line naming both)."""
@@ -110,6 +123,13 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
             raise ConfigError(
                 f"{split} trajectories have {frames} frames but the encoder reads {need}; "
                 f"set model.n_timesteps={frames} (or less) or give longer trajectories"
+            )
+    for split in ("train", "valid"):
+        if split in data.splits:
+            check_labels(
+                data.splits[split].edges,
+                getattr(mc, "n_edge_types", None),
+                f"the {split} split",
             )
     if not data.has_edges:
         scheme = getattr(mc, "scheme", "vae")
