@@ -327,7 +327,9 @@ CASES = [
     # nri train: data against the model
     Case("too few time steps for the encoder", _train_short_series, ("49",)),
     Case("features differ from the model", _train_feature_mismatch, ("features",)),
-    Case("more edge types in the labels", _train_edge_types, ("n_edge_types=2", "labels")),
+    Case(
+        "more edge types in the labels", _train_edge_types, ("n_edge_types=2", "labels")
+    ),
     Case("run directory already used", _train_exists, ("--resume",)),
     Case("resume with another configuration", _resume_other_config, ("hidden_dim",)),
     # nri evaluate: runs and checkpoints
