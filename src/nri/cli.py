@@ -13,34 +13,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nri import cli_experiment, cli_user
+from nri.cli_args import nonneg_float, positive_int
 
 EXIT_USER_ERROR = 2
 
 
 class UserError(Exception):
     """An error the user can fix; printed as one line."""
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a whole number, got {text!r}"
-        ) from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a number >= 1, got {value}")
-    return value
-
-
-def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text}")
-    return value
 
 
 # --------------------------------------------------------------------------------------
@@ -56,16 +35,16 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("system", choices=["springs", "charged", "kuramoto"])
     p.add_argument(
-        "--objects", type=_positive_int, default=5, help="number of objects (5)"
+        "--objects", type=positive_int, default=5, help="number of objects (5)"
     )
     p.add_argument(
-        "--train", type=_positive_int, default=50_000, help="training sims (50000)"
+        "--train", type=positive_int, default=50_000, help="training sims (50000)"
     )
     p.add_argument(
-        "--valid", type=_positive_int, default=10_000, help="validation sims (10000)"
+        "--valid", type=positive_int, default=10_000, help="validation sims (10000)"
     )
     p.add_argument(
-        "--test", type=_positive_int, default=10_000, help="test sims (10000)"
+        "--test", type=positive_int, default=10_000, help="test sims (10000)"
     )
     p.add_argument("--seed", type=int, default=42, help="random seed (42)")
     p.add_argument(
@@ -73,36 +52,36 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--length",
-        type=_positive_int,
+        type=positive_int,
         default=5000,
         help="integration steps of train/valid simulations (5000 -> 49 frames; particles)",
     )
     p.add_argument(
         "--length-test",
-        type=_positive_int,
+        type=positive_int,
         default=10000,
         help="integration steps of test simulations (10000 -> 99 frames; particles)",
     )
     p.add_argument(
         "--sample-freq",
-        type=_positive_int,
+        type=positive_int,
         default=100,
         help="steps between stored frames (100; particles)",
     )
     p.add_argument(
         "--frames",
-        type=_positive_int,
+        type=positive_int,
         default=49,
         help="train/valid frames (Kuramoto: 49)",
     )
     p.add_argument(
         "--frames-test",
-        type=_positive_int,
+        type=positive_int,
         default=99,
         help="test frames (Kuramoto: 99)",
     )
     p.add_argument(
-        "--noise", type=_nonneg_float, default=0.0, help="observation noise std"
+        "--noise", type=nonneg_float, default=0.0, help="observation noise std"
     )
     p.add_argument(
         "--interaction-strength",
@@ -216,7 +195,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         help="override a setting, e.g. train.epochs=20 or model.skip_first=true",
     )
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
-    p.add_argument("--epochs", type=_positive_int, default=None, help="= train.epochs")
+    p.add_argument("--epochs", type=positive_int, default=None, help="= train.epochs")
     p.add_argument("--seed", type=int, default=None, help="= train.seed")
     p.add_argument(
         "--accelerator", default=None, help="cpu, gpu, auto (= train.accelerator)"
@@ -226,7 +205,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--precision", default=None, help="32-true, bf16-mixed, ...")
     p.add_argument("--strategy", default=None, help="auto, ddp, ddp_spawn, ...")
-    p.add_argument("--num-nodes", type=_positive_int, default=None)
+    p.add_argument("--num-nodes", type=positive_int, default=None)
     p.add_argument("--no-eval", action="store_true", help="skip the test evaluation")
     p.set_defaults(func=_cmd_train)
 
@@ -277,7 +256,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
     p.add_argument("--checkpoint", default="best", help="best, last or a .ckpt path")
     p.add_argument("--eval-seed", type=int, default=None)
-    p.add_argument("--batch-size", type=_positive_int, default=256)
+    p.add_argument("--batch-size", type=positive_int, default=256)
     p.add_argument(
         "--allow-other-objects",
         action="store_true",
@@ -309,7 +288,7 @@ def _add_demo(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--out", type=Path, default=Path("demo"), help="output directory")
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--epochs", type=_positive_int, default=20)
+    p.add_argument("--epochs", type=positive_int, default=20)
     p.set_defaults(func=_cmd_demo)
 
 
