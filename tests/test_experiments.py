@@ -36,7 +36,9 @@ def made(tmp_path_factory):
         "table2": build.make("table2", settings, ["static", "lstm"], ["kuramoto5"]),
         "table3": build.make("table3", settings, ["mpm_wo_ri", "nri_mpm"]),
         "fig5": build.make("fig5", settings),
-        "fig6": build.make("fig6", settings, ["nri", "correlation"], ["springs5"]),
+        "fig6": build.make(
+            "fig6", settings, ["nri", "correlation"], ["springs5"], timing="cpu"
+        ),
         "fig7": build.make("fig7", settings, ["nri_mpm", "mpm_wo_ri"]),
         "fig8": build.make("fig8", settings, ["mpm_wo_ri", "nri_mpm"]),
         "fig9": build.make("fig9", settings, lambdas=[0.0, 100.0]),
@@ -101,6 +103,8 @@ def test_cells_are_shared_and_lambda_sweep_reuses_equal_configs(made):
     assert 0 < times[0]["train_s"] <= times[0]["epoch_s"]
     cell = json.loads((out / "runs/nri/springs5/seed1/cell.json").read_text())
     assert cell["train_seconds_per_epoch"] == times[0]["train_s"]
+    assert 0 < times[0]["train_cpu_s"] <= times[0]["epoch_cpu_s"]
+    assert cell["train_cpu_seconds_per_epoch"] == times[0]["train_cpu_s"]
     assert (
         cell["config"]["train"]["epochs"] == 1 and cell["config"]["train"]["seed"] == 1
     )

@@ -118,6 +118,12 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
         "--sample", type=_nonneg_int, default=0, help="fig5, fig7: test sample (0)"
     )
     p.add_argument(
+        "--timing",
+        choices=["wall", "cpu"],
+        default="wall",
+        help="fig6: wall-clock or CPU seconds per epoch (cpu: robust on a shared machine)",
+    )
+    p.add_argument(
         "--eval-seed", type=int, default=0, help="seed of the test protocol (0)"
     )
     p.add_argument(
@@ -144,6 +150,8 @@ def _command(args: argparse.Namespace) -> str:
         parts += ["--set", text]
     if args.sample:
         parts += ["--sample", str(args.sample)]
+    if args.timing != "wall":
+        parts += ["--timing", args.timing]
     if args.eval_seed:
         parts += ["--eval-seed", str(args.eval_seed)]
     return " ".join(shlex.quote(p) for p in parts)
@@ -174,7 +182,7 @@ def _cmd_experiment(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     paths = make(
         args.name, settings, methods=args.methods, datasets=args.datasets,
-        lambdas=args.lambdas, sample=args.sample, command=command,
+        lambdas=args.lambdas, sample=args.sample, command=command, timing=args.timing,
     )  # fmt: skip
     print(f"{args.name}: {len(paths)} file(s) in {time.perf_counter() - start:.0f} s")
     return 0

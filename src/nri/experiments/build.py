@@ -81,6 +81,9 @@ def _header(
     hosts = {r["host"]["cpu"] for r in results.values() if "host" in r}
     threads = sorted({r.get("threads") for r in results.values() if r.get("threads")})
     total = sum(float(r.get("train_seconds_total", 0.0)) for r in results.values())
+    cpu = sum(
+        float(r.get("fit_cpu_seconds_this_session", 0.0)) for r in results.values()
+    )
     presets = ", ".join(f"`{p}`" for p in s.presets) or "none"
     lines = [
         f"Scale `{s.name}`: {s.n_train} / {s.n_valid} / {s.n_test} simulations per data "
@@ -99,8 +102,8 @@ def _header(
             f"Hardware: {'; '.join(sorted(hosts)) or 'unknown'}"
             f" ({host_info()['cpu_count']} cores here), torch threads "
             f"{', '.join(map(str, threads)) or '?'}; training time of the "
-            f"{len(results)} finished cell(s): {total:.0f} s in all "
-            f"({total / 3600:.2f} h)."
+            f"{len(results)} finished cell(s): {total:.0f} s wall clock in all "
+            f"({total / 3600:.2f} h; CPU time of the training processes {cpu:.0f} s)."
         )
     if command:
         lines.append(f"Command: `{command}`")
@@ -219,11 +222,14 @@ def make_figure(
     datasets: Sequence[str] | None = None,
     lambdas: Sequence[float] | None = None,
     sample: int = 0,
+    timing: str = "wall",
 ) -> list[Path]:
     """Run the cells figure ``name`` needs and write ``OUT/figures/<name>.png/.svg``.
 
     ``fig5`` (trajectories) and ``fig7`` (relation matrices) use the first seed and
-    test sample ``sample``; ``fig6`` (seconds per epoch), ``fig8`` (MSE over 40
+    test sample ``sample``; ``fig6`` (median seconds per training epoch,
+    ``timing`` "wall" clock or "cpu" time of the process, all threads: robust on a
+    shared machine), ``fig8`` (MSE over 40
     steps) and ``fig9`` (accuracy and asymmetry against ``lambdas``) average over the
     seeds."""
     spec = FIGURES[name]
@@ -259,16 +265,19 @@ def make_figure(
         seconds: dict[str, dict[str, tuple[float, float]]] = {}
         for suffix in ds:
             for m in ms_obj:
-                vals = [float(r["train_seconds_per_epoch"])
+                key = "train_cpu_seconds_per_epoch" if timing == "cpu" else (
+                    "train_seconds_per_epoch")  # fmt: skip
+                vals = [float(r.get(key, math.nan))
                         for _, r in _by_method(results, m.key, suffix)]  # fmt: skip
                 if vals and not all(math.isnan(v) for v in vals):
-                    seconds.setdefault(dataset_label(suffix), {})[m.label] = _mean_std(
-                        vals
-                    )
+                    group = seconds.setdefault(dataset_label(suffix), {})
+                    group[m.label] = _mean_std(vals)
         _need(seconds, name)
         threads = sorted({r.get("threads") for r in results.values()})
+        what = "CPU time" if timing == "cpu" else "wall clock"
         fig = figs.fig6(seconds, title=f"{host}, {threads[0]} thread(s)"
-                        if len(threads) == 1 else host)  # fmt: skip
+                        if len(threads) == 1 else host,
+                        ylabel=f"seconds per training epoch ({what})")  # fmt: skip
     elif name == "fig7":
         suffix = ds[0]
         mats = {}
@@ -323,12 +332,15 @@ def make(
     lambdas: Sequence[float] | None = None,
     sample: int = 0,
     command: str = "",
+    timing: str = "wall",
 ) -> list[Path]:
     """Make table or figure ``name`` (or ``all``); returns the files written."""
+    if timing not in ("wall", "cpu"):
+        raise ExperimentError(f"timing must be wall or cpu, got {timing!r}")
     if name == "all":
         out: list[Path] = []
         for each in NAMES:
-            out += make(each, settings, None, None, lambdas, sample, command)
+            out += make(each, settings, None, None, lambdas, sample, command, timing)
         return out
     if name in TABLES:
         if lambdas:
@@ -339,7 +351,7 @@ def make(
             raise ExperimentError(
                 "fig9 runs NRI-MPM only; choose values with --lambdas"
             )
-        return make_figure(name, settings, methods, datasets, lambdas, sample)
+        return make_figure(name, settings, methods, datasets, lambdas, sample, timing)
     raise ExperimentError(
         f"unknown experiment {name!r}; choose from {', '.join(NAMES)}, all"
     )

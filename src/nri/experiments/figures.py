@@ -104,7 +104,9 @@ def fig5(
 
 
 def fig6(
-    seconds: Mapping[str, Mapping[str, tuple[float, float]]], title: str = ""
+    seconds: Mapping[str, Mapping[str, tuple[float, float]]],
+    title: str = "",
+    ylabel: str = "seconds per training epoch",
 ) -> Figure:
     """Seconds per training epoch of each method (the paper's Fig. 6).
 
@@ -125,7 +127,7 @@ def fig6(
         ax.bar(x + (j - (len(methods) - 1) / 2) * width, mean, width, yerr=std,
                label=m, color=f"C{j}", capsize=3)  # fmt: skip
     ax.set_xticks(x, groups)
-    ax.set_ylabel("seconds per training epoch")
+    ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     if title:
         ax.set_title(title)
@@ -212,6 +214,8 @@ def fig9(
         axis.errorbar(xs, np.asarray(mean, float), yerr=np.nan_to_num(np.asarray(std, float)),
                       color=color, marker="o", capsize=3, label=name)  # fmt: skip
         axis.set_ylabel(name, color=color)
+    handles = [*ax.get_legend_handles_labels()[0], *ax2.get_legend_handles_labels()[0]]
+    ax.legend(handles=handles, fontsize=8, loc="center right")
     ax.set_xscale("log")
     ax.set_xticks(xs, [("0" if v == 0 else f"{v:g}") for v in lam])
     ax.minorticks_off()

@@ -230,22 +230,25 @@ class EpochTimer(L.Callback):
                     self.times[int(row["epoch"])] = row
             except (ValueError, KeyError, TypeError):
                 self.times = {}
-        self._t0 = self._tv = 0.0
+        self._t0 = self._tv = self._c0 = self._cv = 0.0
 
     def on_train_epoch_start(self, trainer: L.Trainer, pl_module: Any) -> None:
         self._t0, self._tv = time.perf_counter(), 0.0
+        self._c0, self._cv = time.process_time(), 0.0
 
     def on_validation_start(self, trainer: L.Trainer, pl_module: Any) -> None:
         if self._t0 and not self._tv:  # validation inside a training epoch
-            self._tv = time.perf_counter()
+            self._tv, self._cv = time.perf_counter(), time.process_time()
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: Any) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         epoch = int(trainer.current_epoch)
         self.times[epoch] = {
             "epoch": epoch,
             "train_s": round((self._tv or now) - self._t0, 4),
             "epoch_s": round(now - self._t0, 4),
+            "train_cpu_s": round((self._cv or cpu) - self._c0, 4),  # all threads
+            "epoch_cpu_s": round(cpu - self._c0, 4),
         }
         self._t0 = self._tv = 0.0
         if trainer.is_global_zero:
@@ -319,12 +322,14 @@ def run_cell(cell: Cell, settings: Settings) -> dict[str, Any] | None:
     resumed = (run_dir / "checkpoints" / "last.ckpt").exists()
     settings.log(f"{cell.name}: {'resuming' if resumed else 'training'} -> {run_dir}")
     timer = EpochTimer(run_dir)
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     res = fit(config, run_dir, data=data, resume=True, callbacks=[timer])
-    fit_s = time.perf_counter() - start
+    fit_s, fit_cpu = time.perf_counter() - start, time.process_time() - cpu_start
     metrics = evaluate_run(run_dir, data, eval_seed=settings.eval_seed)
     epochs = [timer.times[e] for e in sorted(timer.times)]
     per_epoch = statistics.median(r["train_s"] for r in epochs) if epochs else math.nan
+    cpu_rows = [r["train_cpu_s"] for r in epochs if "train_cpu_s" in r]
+    cpu_per_epoch = statistics.median(cpu_rows) if cpu_rows else math.nan
     result = {
         "method": cell.method.key,
         "dataset": cell.dataset,
@@ -334,9 +339,11 @@ def run_cell(cell: Cell, settings: Settings) -> dict[str, Any] | None:
         "data": str(data_dir(settings)),
         "metrics": metrics,
         "epochs_run": len(epochs),
-        "train_seconds_per_epoch": per_epoch,
+        "train_seconds_per_epoch": per_epoch,  # median wall clock, training batches
+        "train_cpu_seconds_per_epoch": cpu_per_epoch,  # median CPU time, all threads
         "train_seconds_total": sum(r["epoch_s"] for r in epochs) if epochs else fit_s,
         "fit_seconds_this_session": round(fit_s, 2),
+        "fit_cpu_seconds_this_session": round(fit_cpu, 2),  # all threads
         "best_score": res.best_score,
         "monitor": res.monitor,
         "host": host_info(),
