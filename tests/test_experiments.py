@@ -201,6 +201,18 @@ def test_cli_writes_from_finished_cells_and_reports_bad_input(made, capsys):
     fig = ["experiment", "fig5", "--scale", "tiny", "--seeds", "9", "--out", str(out)]
     assert main([*fig, "--no-run"]) == 2
     assert "none of the cells it needs has finished" in capsys.readouterr().err
+    # our other methods and data sets may stand in for the paper's choice
+    fig = ["experiment", "fig7", "--scale", "tiny", "--seeds", "1", "--out", str(out)]
+    assert (
+        main([*fig, "--datasets", "springs5", "--methods", "correlation", "nri"]) == 0
+    )
+    assert main([*fig, "--datasets", "kuramoto5", "--methods", "static"]) == 2
+    assert "Static infers no relations" in capsys.readouterr().err
+    fig[1] = "fig5"
+    assert main([*fig, "--datasets", "springs5", "--methods", "correlation"]) == 2
+    assert "relations only" in capsys.readouterr().err
+    assert main([*fig, "--datasets", "springs5", "kuramoto5"]) == 2
+    assert "pass one to --datasets" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ pure formatting

@@ -81,9 +81,6 @@ def _header(
     hosts = {r["host"]["cpu"] for r in results.values() if "host" in r}
     threads = sorted({r.get("threads") for r in results.values() if r.get("threads")})
     total = sum(float(r.get("train_seconds_total", 0.0)) for r in results.values())
-    cpu = sum(
-        float(r.get("fit_cpu_seconds_this_session", 0.0)) for r in results.values()
-    )
     presets = ", ".join(f"`{p}`" for p in s.presets) or "none"
     lines = [
         f"Scale `{s.name}`: {s.n_train} / {s.n_valid} / {s.n_test} simulations per data "
@@ -103,7 +100,8 @@ def _header(
             f" ({host_info()['cpu_count']} cores here), torch threads "
             f"{', '.join(map(str, threads)) or '?'}; training time of the "
             f"{len(results)} finished cell(s): {total:.0f} s wall clock in all "
-            f"({total / 3600:.2f} h; CPU time of the training processes {cpu:.0f} s)."
+            f"({total / 3600:.2f} h; wall and CPU seconds of every epoch are in each "
+            "cell's epoch_times.json)."
         )
     if command:
         lines.append(f"Command: `{command}`")
@@ -233,15 +231,16 @@ def make_figure(
     steps) and ``fig9`` (accuracy and asymmetry against ``lambdas``) average over the
     seeds."""
     spec = FIGURES[name]
-    any_ds = DATASETS if name == "fig6" else spec.datasets  # fig6: any data set
-    ds = _pick("data set", datasets, any_ds, name, spec.datasets)
+    # any data set and any of our methods may stand in for the paper's choice
+    ds = _pick("data set", datasets, DATASETS, name, spec.datasets)
+    if name in ("fig5", "fig7", "fig8", "fig9") and len(ds) > 1:
+        raise ExperimentError(f"{name} shows one data set; pass one to --datasets")
     if name == "fig9":
         lam = tuple(lambdas) if lambdas else DEFAULT_LAMBDAS
         ms_obj = _lambda_methods(settings, ds[0], lam)
     else:
         runnable = tuple(k for k, m in METHODS.items() if not m.paper_only)
-        keys = _pick("method", methods, runnable if name == "fig6" else spec.methods,
-                     name, spec.methods)  # fmt: skip
+        keys = _pick("method", methods, runnable, name, spec.methods)
         ms_obj = [METHODS[k] for k in keys]
     seeds = settings.seeds[:1] if spec.first_seed_only else settings.seeds
     results = run_cells(_cells(ms_obj, ds, seeds), settings)

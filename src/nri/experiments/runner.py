@@ -470,6 +470,8 @@ def forecast_sample(
         )
     x = x_all[sample : sample + 1]  # [1, N, L, F]
     n_steps = min(n_steps, x.shape[2] - t - 1)
+    if getattr(model, "decoder", model) is None or not hasattr(model, "forecast"):
+        raise ExperimentError(f"{cell.method.label} has no decoder: it cannot forecast")
     gen = torch.Generator().manual_seed(settings.eval_seed)
     _, z = _rollout_graph(model, x[:, :, :t], gen)
     pred = model.forecast(x[:, :, : t + 1], z, n_steps)  # [1, N, H, F]
@@ -478,16 +480,22 @@ def forecast_sample(
 
 @torch.no_grad()
 def relation_matrix(cell: Cell, settings: Settings, sample: int = 0) -> torch.Tensor:
-    """Predicted edge labels ``[N, N]`` (argmax of q, edge types relabelled with the
-    run's permutation mapping from ``metrics.json``; diagonal -1) of one test sample."""
+    """Predicted edge labels ``[N, N]`` of one test sample: the argmax of the edge
+    logits of the test protocol (``evaluate_batch``, so any model with a graph), edge
+    types relabelled with the run's permutation mapping from ``metrics.json``;
+    diagonal -1."""
     from nri import graph
 
     run_dir = cell.run_dir(settings.out)
-    run = load_run(run_dir)
-    t = run.config.model_config.n_timesteps
-    x = load_data(settings, cell.dataset).test.x[sample : sample + 1]
+    model = load_run(run_dir).model
+    test = load_data(settings, cell.dataset).test
+    if not 0 <= sample < test.x.shape[0]:
+        raise ExperimentError(
+            f"--sample must be in [0, {test.x.shape[0]}), got {sample}"
+        )
     gen = torch.Generator().manual_seed(settings.eval_seed)
-    logits, _ = _rollout_graph(run.model, x[:, :, :t], gen)
+    x, labels = test.x[sample : sample + 1], test.edges[sample : sample + 1]
+    logits = model.evaluate_batch(x, generator=gen, edge_types=labels).logits
     if logits is None:
         raise ExperimentError(f"{cell.method.label} infers no relations")
     pred = logits[0].argmax(-1)  # [E]
