@@ -150,6 +150,8 @@ def _command(args: argparse.Namespace) -> str:
         parts += ["--set", text]
     if args.sample:
         parts += ["--sample", str(args.sample)]
+    if args.no_run:
+        parts.append("--no-run")
     if args.timing != "wall":
         parts += ["--timing", args.timing]
     if args.eval_seed:

@@ -124,7 +124,8 @@ def fig6(
         vals = [seconds[g].get(m, (np.nan, np.nan)) for g in groups]
         mean = np.array([v[0] for v in vals], dtype=float)
         std = np.nan_to_num(np.array([v[1] for v in vals], dtype=float))
-        ax.bar(x + (j - (len(methods) - 1) / 2) * width, mean, width, yerr=std,
+        err = std if np.any(std > 0) else None  # no bars from a single seed
+        ax.bar(x + (j - (len(methods) - 1) / 2) * width, mean, width, yerr=err,
                label=m, color=f"C{j}", capsize=3)  # fmt: skip
     ax.set_xticks(x, groups)
     ax.set_ylabel(ylabel)
