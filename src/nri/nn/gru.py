@@ -188,6 +188,12 @@ def _backward_kernel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  #
             _store_row(d_h[r0], dh_f, dh_u, bf16)
 
 
+def _match_threads() -> None:
+    """The kernels use as many threads as PyTorch (``train.threads``), never more
+    (numba's setting is per calling thread)."""
+    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+
+
 def _np(t: Tensor) -> np.ndarray:
     """A NumPy view of a contiguous 2-D float32 or bfloat16 (as uint16) tensor."""
     if t.dtype == torch.bfloat16:
@@ -219,6 +225,7 @@ class _FusedGRUFunction(torch.autograd.Function):
         b_hh_f = b_hh.detach().float().contiguous()
         out = torch.empty_like(hc)
         bf16 = cd == torch.bfloat16
+        _match_threads()
         _forward_kernel(_np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(), _np(hc),
                         _np(out), bf16)  # fmt: skip
         ctx.save_for_backward(xc, hc, w_ih_c, w_hh_c, gi, gh, b_ih_f, b_hh_f)
@@ -237,6 +244,7 @@ class _FusedGRUFunction(torch.autograd.Function):
             torch.empty_like(hc),
         )
         db = torch.empty(((rows + _CHUNK - 1) // _CHUNK, 4 * hid), dtype=torch.float32)
+        _match_threads()
         _backward_kernel(_np(grad), _np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(),
                          _np(hc), _np(d_gi), _np(d_gh), _np(d_h), db.numpy(),
                          gi.dtype == torch.bfloat16)  # fmt: skip
