@@ -140,6 +140,7 @@ def evaluate_run(
         "mse": horizon,
         **{f"mse_{h}": horizon[h - 1] for h in (1, 10, 20) if h <= len(horizon)},
         "mse_1step": one_step.compute(),
+        "one_step_frames": getattr(mc, "n_timesteps", None),
         "n_samples": int(x_all.shape[0]),
         "has_edges": has_edges,
         "split": split,
@@ -184,7 +185,9 @@ def format_metrics(m: dict[str, Any]) -> str:
         if f"mse_{h}" in m:
             name = f"MSE {h} step{'s' if h > 1 else ''}"
             rows.append((name, _fmt(m[f"mse_{h}"], ".3e")))
-    rows.append(("MSE one-step (last 49 frames)", _fmt(m["mse_1step"], ".3e")))
+    frames = m.get("one_step_frames")
+    one_step = f"MSE one-step (last {frames} frames)" if frames else "MSE one-step"
+    rows.append((one_step, _fmt(m["mse_1step"], ".3e")))
     width = max(len(r[0]) for r in rows)
     head = f"{m['split']} split of {m['suffix']}: {m['n_samples']} samples"
     return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])
