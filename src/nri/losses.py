@@ -7,6 +7,7 @@ reference code, so they are the per-sample ELBO terms divided by N.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -15,7 +16,13 @@ from nri import graph
 
 KL_EPS = 1e-16
 
-__all__ = ["gaussian_nll", "kl_categorical_uniform", "kl_categorical", "symmetric_kl"]
+__all__ = [
+    "gaussian_nll",
+    "kl_categorical_uniform",
+    "kl_categorical",
+    "rollout_nll",
+    "symmetric_kl",
+]
 
 
 def _n_nodes(n_edges: int) -> int:
@@ -47,6 +54,37 @@ def gaussian_nll(
     if add_const:
         nll = nll + 0.5 * math.log(2 * math.pi * variance) * pred.numel()
     return nll / (pred.shape[0] * pred.shape[1])
+
+
+def rollout_nll(
+    predict: Callable[[Tensor, int], Tensor],
+    x: Tensor,
+    pred_steps: int,
+    variance: float,
+    validation: bool,
+) -> tuple[Tensor, dict[str, Tensor]]:
+    """Gaussian NLL of a teacher-forced rollout and its logs, for decoders without a
+    graph term (the LSTM baseline, the true-graph decoders).
+
+    ``predict(x, m)`` rolls out with teacher forcing every ``m`` frames and returns
+    ``[B, N, L-1, F]`` predictions of ``x[:, :, 1:]``. Logs ``nll`` and ``mse``; in
+    validation with ``pred_steps > 1`` also the one-step ``nll_1step`` and ``mse_1step``.
+
+    Shapes:
+        x ``[B, N, L, F]`` -> (scalar NLL, dict of detached scalars).
+    """
+    pred = predict(x, pred_steps)  # [B, N, L-1, F]
+    target = x[:, :, 1:]
+    nll = gaussian_nll(pred, target, variance)
+    logs = {
+        "nll": nll.detach(),
+        "mse": (pred.detach().float() - target.float()).pow(2).mean(),
+    }
+    if validation and pred_steps != 1:
+        pred1 = predict(x, 1).detach()  # [B, N, L-1, F]
+        logs["nll_1step"] = gaussian_nll(pred1, target, variance)
+        logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
+    return nll, logs
 
 
 def kl_categorical_uniform(q: Tensor, add_const: bool = True) -> Tensor:

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 from nri import rollout as ro
 from nri.baselines.base import CapabilityError, check_frames, no_graph, squared_errors
-from nri.losses import gaussian_nll
+from nri.losses import rollout_nll
 from nri.models.encoders import EncoderOutput
 from nri.models.nri import EvalOutput, LossOutput
 from nri.models.validation import check_fields
@@ -162,18 +162,10 @@ class JointLSTM(nn.Module):
         raise CapabilityError("the LSTM baseline infers no relations")
 
     def _loss(self, x: Tensor, pred_steps: int, validation: bool) -> LossOutput:
-        c = self.config
-        pred = self.predict(x, None, pred_steps)  # [B, N, L-1, F]
-        target = x[:, :, 1:]
-        nll = gaussian_nll(pred, target, c.variance)
-        logs = {
-            "nll": nll.detach(),
-            "mse": (pred.detach().float() - target.float()).pow(2).mean(),
-        }
-        if validation and pred_steps != 1:
-            pred1 = self.predict(x, None, 1).detach()  # [B, N, L-1, F]
-            logs["nll_1step"] = gaussian_nll(pred1, target, c.variance)
-            logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
+        nll, logs = rollout_nll(
+            lambda xx, m: self.predict(xx, None, m), x, pred_steps,
+            self.config.variance, validation,
+        )  # fmt: skip
         return LossOutput(nll, logs, None)  # no graph
 
     def loss(

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from nri.baselines.base import CapabilityError, eval_without_decoder, squared_errors
-from nri.losses import gaussian_nll
+from nri.losses import rollout_nll
 from nri.metrics import batch_accuracy
 from nri.models.encoders import EncoderOutput
 from nri.models.nri import NRI, EvalOutput, LossOutput, NRIConfig
@@ -145,18 +145,10 @@ class NRITrueGraph(NRI):
     def _nll(
         self, x: Tensor, z: Tensor, pred_steps: int, validation: bool
     ) -> LossOutput:
-        c = self.config
-        pred = self.predict(x, z, pred_steps)  # [B, N, L-1, F]
-        target = x[:, :, 1:]
-        nll = gaussian_nll(pred, target, c.variance)
-        logs = {
-            "nll": nll.detach(),
-            "mse": (pred.detach().float() - target.float()).pow(2).mean(),
-        }
-        if validation and pred_steps != 1:
-            pred1 = self.predict(x, z, 1).detach()
-            logs["nll_1step"] = gaussian_nll(pred1, target, c.variance)
-            logs["mse_1step"] = (pred1.float() - target.float()).pow(2).mean()
+        nll, logs = rollout_nll(
+            lambda xx, m: self.predict(xx, z, m), x, pred_steps,
+            self.config.variance, validation,
+        )  # fmt: skip
         return LossOutput(nll, logs, None)  # no inferred graph
 
     def loss(
