@@ -106,3 +106,49 @@ def test_saturated_gates_stay_finite_and_exact():
     torch.testing.assert_close(y, y_ref, atol=1e-5, rtol=1e-5)
     for a, b in zip(g, g_ref, strict=True):
         torch.testing.assert_close(a, b, atol=1e-3, rtol=1e-4)
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_serial_and_parallel_kernels_are_bit_identical(bf16):
+    # one thread runs the serial build (no OpenMP pool to spin); both must agree exactly
+    from nri.nn import gru
+
+    rows, hid = 200, 8  # four chunks, the last one partial
+    dtype = torch.bfloat16 if bf16 else torch.float32
+    gen = torch.Generator().manual_seed(3)
+    gi, gh = (torch.randn(rows, 3 * hid, generator=gen).to(dtype) for _ in range(2))
+    h, grad = (torch.randn(rows, hid, generator=gen).to(dtype) for _ in range(2))
+    b_ih, b_hh = (
+        torch.randn(3 * hid, generator=gen),
+        torch.randn(3 * hid, generator=gen),
+    )
+    results = []
+    for fwd, bwd in ((gru._forward_serial, gru._backward_serial),
+                     (gru._forward_parallel, gru._backward_parallel)):  # fmt: skip
+        out = torch.empty_like(h)
+        fwd(gru._np(gi), gru._np(gh), b_ih.numpy(), b_hh.numpy(), gru._np(h),
+            gru._np(out), bf16)  # fmt: skip
+        d_gi, d_gh, d_h = (
+            torch.empty_like(gi),
+            torch.empty_like(gh),
+            torch.empty_like(h),
+        )
+        db = torch.empty(gru._n_chunks(rows), 4 * hid)
+        bwd(gru._np(grad), gru._np(gi), gru._np(gh), b_ih.numpy(), b_hh.numpy(),
+            gru._np(h), gru._np(d_gi), gru._np(d_gh), gru._np(d_h), db.numpy(), bf16)  # fmt: skip
+        results.append((out, d_gi, d_gh, d_h, db))
+    assert all(torch.equal(a, b) for a, b in zip(*results, strict=True))
+    assert results[0][0].abs().sum() > 0 and results[0][4].abs().sum() > 0
+
+
+def test_one_thread_uses_the_serial_kernels():
+    from nri.nn import gru
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert gru._kernels() == (gru._forward_serial, gru._backward_serial)
+        torch.set_num_threads(2)
+        assert gru._kernels() == (gru._forward_parallel, gru._backward_parallel)
+    finally:
+        torch.set_num_threads(before)

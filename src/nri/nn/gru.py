@@ -97,101 +97,137 @@ def _vsigmoid(a, out, ibuf):  # noqa: ANN001, ANN202
         out[j] = _ONE / (_ONE + out[j] * scale[j])
 
 
-@numba.njit(parallel=True, cache=True)
-def _forward_kernel(gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
+@numba.njit(inline="always")
+def _forward_chunk(c, gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
+    """Rows ``c * _CHUNK`` to ``(c + 1) * _CHUNK`` of the forward pass."""
     rows, hid = h.shape
-    for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
-        gi_u = np.empty(3 * hid, np.uint32)
-        gh_u = np.empty(3 * hid, np.uint32)
-        h_u = np.empty(hid, np.uint32)
-        o_u = np.empty(hid, np.uint32)
-        pre = np.empty(2 * hid, np.float32)
-        rz = np.empty(2 * hid, np.float32)
-        ibuf = np.empty(2 * hid, np.int32)
-        gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
-        h_f, o_f = h_u.view(np.float32), o_u.view(np.float32)
-        for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
-            _load_row(gi[r0], gi_f, gi_u, bf16)
-            _load_row(gh[r0], gh_f, gh_u, bf16)
-            _load_row(h[r0], h_f, h_u, bf16)
-            for j in range(2 * hid):  # r and z pre-activations
-                pre[j] = gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j]
-            _vsigmoid(pre, rz, ibuf)
-            for j in range(hid):  # tanh(a) = 2 sigmoid(2a) - 1
-                k = 2 * hid + j
-                pre[j] = _TWO * (gi_f[k] + b_ih[k] + rz[j] * (gh_f[k] + b_hh[k]))
-            _vsigmoid(pre[:hid], o_f, ibuf)
-            for j in range(hid):
-                n = _TWO * o_f[j] - _ONE
-                o_f[j] = n + rz[hid + j] * (h_f[j] - n)
-            _store_row(out[r0], o_f, o_u, bf16)
+    gi_u = np.empty(3 * hid, np.uint32)
+    gh_u = np.empty(3 * hid, np.uint32)
+    h_u = np.empty(hid, np.uint32)
+    o_u = np.empty(hid, np.uint32)
+    pre = np.empty(2 * hid, np.float32)
+    rz = np.empty(2 * hid, np.float32)
+    ibuf = np.empty(2 * hid, np.int32)
+    gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
+    h_f, o_f = h_u.view(np.float32), o_u.view(np.float32)
+    for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
+        _load_row(gi[r0], gi_f, gi_u, bf16)
+        _load_row(gh[r0], gh_f, gh_u, bf16)
+        _load_row(h[r0], h_f, h_u, bf16)
+        for j in range(2 * hid):  # r and z pre-activations
+            pre[j] = gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j]
+        _vsigmoid(pre, rz, ibuf)
+        for j in range(hid):  # tanh(a) = 2 sigmoid(2a) - 1
+            k = 2 * hid + j
+            pre[j] = _TWO * (gi_f[k] + b_ih[k] + rz[j] * (gh_f[k] + b_hh[k]))
+        _vsigmoid(pre[:hid], o_f, ibuf)
+        for j in range(hid):
+            n = _TWO * o_f[j] - _ONE
+            o_f[j] = n + rz[hid + j] * (h_f[j] - n)
+        _store_row(out[r0], o_f, o_u, bf16)
+
+
+@numba.njit(inline="always")
+def _backward_chunk(c, grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  # noqa: ANN001, ANN202
+    """Chunk ``c`` of the backward pass: gate gradients ``d_gi, d_gh [R, 3H]``,
+    ``d_h [R, H]`` (the direct path), and the chunk's bias-gradient sums ``db[c]``
+    (``sum d_gi`` then ``sum d_gh_n``; ``d_gh``'s r and z parts equal ``d_gi``'s)."""
+    rows, hid = h.shape
+    gi_u = np.empty(3 * hid, np.uint32)
+    gh_u = np.empty(3 * hid, np.uint32)
+    h_u = np.empty(hid, np.uint32)
+    g_u = np.empty(hid, np.uint32)
+    dgi_u = np.empty(3 * hid, np.uint32)
+    dgh_u = np.empty(3 * hid, np.uint32)
+    dh_u = np.empty(hid, np.uint32)
+    pre = np.empty(2 * hid, np.float32)
+    rz = np.empty(2 * hid, np.float32)
+    sn = np.empty(hid, np.float32)
+    ibuf = np.empty(2 * hid, np.int32)
+    gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
+    h_f, g_f = h_u.view(np.float32), g_u.view(np.float32)
+    dgi_f, dgh_f = dgi_u.view(np.float32), dgh_u.view(np.float32)
+    dh_f = dh_u.view(np.float32)
+    acc = db[c]
+    acc[:] = 0.0
+    for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
+        _load_row(gi[r0], gi_f, gi_u, bf16)
+        _load_row(gh[r0], gh_f, gh_u, bf16)
+        _load_row(h[r0], h_f, h_u, bf16)
+        _load_row(grad[r0], g_f, g_u, bf16)
+        for j in range(2 * hid):
+            pre[j] = gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j]
+        _vsigmoid(pre, rz, ibuf)
+        for j in range(hid):
+            k = 2 * hid + j
+            pre[j] = _TWO * (gi_f[k] + b_ih[k] + rz[j] * (gh_f[k] + b_hh[k]))
+        _vsigmoid(pre[:hid], sn, ibuf)
+        for j in range(hid):
+            r, z = rz[j], rz[hid + j]
+            ghn = gh_f[2 * hid + j] + b_hh[2 * hid + j]
+            n = _TWO * sn[j] - _ONE
+            g = g_f[j]
+            dn = g * (_ONE - z) * (_ONE - n * n)  # through tanh
+            dz = g * (h_f[j] - n) * z * (_ONE - z)  # through sigmoid
+            dr = dn * ghn * r * (_ONE - r)
+            dgi_f[j] = dr
+            dgh_f[j] = dr
+            dgi_f[hid + j] = dz
+            dgh_f[hid + j] = dz
+            dgi_f[2 * hid + j] = dn
+            dgh_f[2 * hid + j] = dn * r
+            dh_f[j] = g * z
+        for j in range(hid):
+            acc[j] += dgi_f[j]
+            acc[hid + j] += dgi_f[hid + j]
+            acc[2 * hid + j] += dgi_f[2 * hid + j]
+            acc[3 * hid + j] += dgh_f[2 * hid + j]
+        _store_row(d_gi[r0], dgi_f, dgi_u, bf16)
+        _store_row(d_gh[r0], dgh_f, dgh_u, bf16)
+        _store_row(d_h[r0], dh_f, dh_u, bf16)
+
+
+def _n_chunks(rows: int) -> int:
+    return (rows + _CHUNK - 1) // _CHUNK
 
 
 @numba.njit(parallel=True, cache=True)
-def _backward_kernel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  # noqa: ANN001, ANN202
-    """Gate gradients ``d_gi, d_gh [R, 3H]``, ``d_h [R, H]`` (the direct path), and
-    per-chunk bias-gradient sums ``db [chunks, 4H]``: ``sum d_gi`` then ``sum d_gh_n``
-    (``d_gh``'s r and z parts equal ``d_gi``'s)."""
-    rows, hid = h.shape
-    for c in numba.prange((rows + _CHUNK - 1) // _CHUNK):
-        gi_u = np.empty(3 * hid, np.uint32)
-        gh_u = np.empty(3 * hid, np.uint32)
-        h_u = np.empty(hid, np.uint32)
-        g_u = np.empty(hid, np.uint32)
-        dgi_u = np.empty(3 * hid, np.uint32)
-        dgh_u = np.empty(3 * hid, np.uint32)
-        dh_u = np.empty(hid, np.uint32)
-        pre = np.empty(2 * hid, np.float32)
-        rz = np.empty(2 * hid, np.float32)
-        sn = np.empty(hid, np.float32)
-        ibuf = np.empty(2 * hid, np.int32)
-        gi_f, gh_f = gi_u.view(np.float32), gh_u.view(np.float32)
-        h_f, g_f = h_u.view(np.float32), g_u.view(np.float32)
-        dgi_f, dgh_f = dgi_u.view(np.float32), dgh_u.view(np.float32)
-        dh_f = dh_u.view(np.float32)
-        acc = db[c]
-        acc[:] = 0.0
-        for r0 in range(c * _CHUNK, min(rows, (c + 1) * _CHUNK)):
-            _load_row(gi[r0], gi_f, gi_u, bf16)
-            _load_row(gh[r0], gh_f, gh_u, bf16)
-            _load_row(h[r0], h_f, h_u, bf16)
-            _load_row(grad[r0], g_f, g_u, bf16)
-            for j in range(2 * hid):
-                pre[j] = gi_f[j] + b_ih[j] + gh_f[j] + b_hh[j]
-            _vsigmoid(pre, rz, ibuf)
-            for j in range(hid):
-                k = 2 * hid + j
-                pre[j] = _TWO * (gi_f[k] + b_ih[k] + rz[j] * (gh_f[k] + b_hh[k]))
-            _vsigmoid(pre[:hid], sn, ibuf)
-            for j in range(hid):
-                r, z = rz[j], rz[hid + j]
-                ghn = gh_f[2 * hid + j] + b_hh[2 * hid + j]
-                n = _TWO * sn[j] - _ONE
-                g = g_f[j]
-                dn = g * (_ONE - z) * (_ONE - n * n)  # through tanh
-                dz = g * (h_f[j] - n) * z * (_ONE - z)  # through sigmoid
-                dr = dn * ghn * r * (_ONE - r)
-                dgi_f[j] = dr
-                dgh_f[j] = dr
-                dgi_f[hid + j] = dz
-                dgh_f[hid + j] = dz
-                dgi_f[2 * hid + j] = dn
-                dgh_f[2 * hid + j] = dn * r
-                dh_f[j] = g * z
-            for j in range(hid):
-                acc[j] += dgi_f[j]
-                acc[hid + j] += dgi_f[hid + j]
-                acc[2 * hid + j] += dgi_f[2 * hid + j]
-                acc[3 * hid + j] += dgh_f[2 * hid + j]
-            _store_row(d_gi[r0], dgi_f, dgi_u, bf16)
-            _store_row(d_gh[r0], dgh_f, dgh_u, bf16)
-            _store_row(d_h[r0], dh_f, dh_u, bf16)
+def _forward_parallel(gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
+    for c in numba.prange((h.shape[0] + _CHUNK - 1) // _CHUNK):
+        _forward_chunk(c, gi, gh, b_ih, b_hh, h, out, bf16)
 
 
-def _match_threads() -> None:
-    """The kernels use as many threads as PyTorch (``train.threads``), never more
-    (numba's setting is per calling thread)."""
-    numba.set_num_threads(min(torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS))
+@numba.njit(cache=True)
+def _forward_serial(gi, gh, b_ih, b_hh, h, out, bf16):  # noqa: ANN001, ANN202
+    for c in range((h.shape[0] + _CHUNK - 1) // _CHUNK):
+        _forward_chunk(c, gi, gh, b_ih, b_hh, h, out, bf16)
+
+
+@numba.njit(parallel=True, cache=True)
+def _backward_parallel(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  # noqa: ANN001, ANN202
+    for c in numba.prange((h.shape[0] + _CHUNK - 1) // _CHUNK):
+        _backward_chunk(c, grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16)
+
+
+@numba.njit(cache=True)
+def _backward_serial(grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16):  # noqa: ANN001, ANN202
+    for c in range((h.shape[0] + _CHUNK - 1) // _CHUNK):
+        _backward_chunk(c, grad, gi, gh, b_ih, b_hh, h, d_gi, d_gh, d_h, db, bf16)
+
+
+def _kernels():  # noqa: ANN202
+    """The forward and backward kernels for PyTorch's thread count (``train.threads``).
+
+    With one thread they are the serial builds: numba's OpenMP pool is never entered,
+    since its idle worker would spin at a barrier and take a core from other jobs.
+    Otherwise the parallel builds run on as many threads as PyTorch, never more
+    (numba's setting is per calling thread). Chunks are fixed, so both builds give
+    bit-identical results."""
+    threads = torch.get_num_threads()
+    if threads == 1:
+        return _forward_serial, _backward_serial
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    return _forward_parallel, _backward_parallel
 
 
 def _np(t: Tensor) -> np.ndarray:
@@ -225,8 +261,8 @@ class _FusedGRUFunction(torch.autograd.Function):
         b_hh_f = b_hh.detach().float().contiguous()
         out = torch.empty_like(hc)
         bf16 = cd == torch.bfloat16
-        _match_threads()
-        _forward_kernel(_np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(), _np(hc),
+        forward_kernel, _ = _kernels()
+        forward_kernel(_np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(), _np(hc),
                         _np(out), bf16)  # fmt: skip
         ctx.save_for_backward(xc, hc, w_ih_c, w_hh_c, gi, gh, b_ih_f, b_hh_f)
         ctx.dtypes = (x.dtype, h.dtype, w_ih.dtype, w_hh.dtype, b_ih.dtype, b_hh.dtype)
@@ -243,9 +279,9 @@ class _FusedGRUFunction(torch.autograd.Function):
             torch.empty_like(gh),
             torch.empty_like(hc),
         )
-        db = torch.empty(((rows + _CHUNK - 1) // _CHUNK, 4 * hid), dtype=torch.float32)
-        _match_threads()
-        _backward_kernel(_np(grad), _np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(),
+        db = torch.empty((_n_chunks(rows), 4 * hid), dtype=torch.float32)
+        _, backward_kernel = _kernels()
+        backward_kernel(_np(grad), _np(gi), _np(gh), b_ih_f.numpy(), b_hh_f.numpy(),
                          _np(hc), _np(d_gi), _np(d_gh), _np(d_h), db.numpy(),
                          gi.dtype == torch.bfloat16)  # fmt: skip
         needs = ctx.needs_input_grad
