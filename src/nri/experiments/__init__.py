@@ -2,6 +2,8 @@
 
 * :mod:`nri.experiments.spec`: methods, tables, figures, scales and the paper's numbers;
 * :mod:`nri.experiments.runner`: data, training and evaluation of cells (resumable);
+* :mod:`nri.experiments.evaluations`: the figures' extra evaluations of finished cells;
+* :mod:`nri.experiments.timing`: seconds per epoch of each cell, and the host;
 * :mod:`nri.experiments.tables`: mean +- std over seeds, Markdown and CSV;
 * :mod:`nri.experiments.figures`: Figs. 5-9 (matplotlib) and an atomic PNG/SVG writer;
 * :mod:`nri.experiments.build`: :func:`make` runs what a table or figure needs and writes it.

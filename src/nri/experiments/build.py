@@ -17,6 +17,12 @@ import numpy as np
 
 from nri.experiments import figures as figs
 from nri.experiments import tables as tabs
+from nri.experiments.evaluations import (
+    forecast_sample,
+    horizon_mse,
+    relation_matrix,
+    true_relations,
+)
 from nri.experiments.runner import (
     Cell,
     ExperimentError,
@@ -24,12 +30,7 @@ from nri.experiments.runner import (
     _comparable,
     cell_config,
     data_dir,
-    forecast_sample,
-    horizon_mse,
-    host_info,
-    relation_matrix,
     run_cells,
-    true_relations,
 )
 from nri.experiments.spec import (
     DATASETS,
@@ -41,6 +42,7 @@ from nri.experiments.spec import (
     dataset_label,
     lambda_method,
 )
+from nri.experiments.timing import host_info
 
 NAMES: tuple[str, ...] = (*TABLES, *FIGURES)
 
