@@ -6,12 +6,11 @@
 Pipeline (each step a pure function; randomness only in :func:`sample_kuramoto_init`):
 
 1. :func:`sample_kuramoto_init`: K, omega, phi0 for S simulations at once (spec 2.2).
-2. :func:`integrate_kuramoto`: the unwrapped phase on the fine grid ``t_k = dt k``.
-   ``method="rk4"`` is a numba kernel, parallel over simulations, with a fixed-step RK4
-   of ``substeps`` steps per grid interval; ``method="dopri5"`` is SciPy's ``ode``
-   ('dopri5', default tolerances) per simulation, stepping ``t_k -> t_{k+1}`` like the
-   original (slow, faithful). ``grid_index`` keeps only some grid points, so the fine
-   grid ([S, 1000, n], 400 MB for 10k simulations of 5 objects) is never held whole.
+2. :func:`integrate_kuramoto` (in :mod:`nri.sim.kuramoto_ode`): the unwrapped phase
+   on the fine grid ``t_k = dt k``, by a numba RK4 kernel (``method="rk4"``) or SciPy's
+   dopri5 like the original (``method="dopri5"``). ``grid_index`` keeps only some grid
+   points, so the fine grid ([S, 1000, n], 400 MB for 10k simulations of 5 objects) is
+   never held whole.
 3. :func:`kuramoto_features`: forward difference, down-sampling, the per-trajectory and
    per-oscillator min-max scaling, the isolated-oscillator rule and the omega map of
    spec 2.4, in NRI's ``feat_*`` layout ``[S, n, T, 4]``, features (dphi, sin phi,
@@ -28,9 +27,10 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 import numpy as np
-from scipy.integrate import ode
 
-from nri.sim.kernels import kuramoto_rk4
+from nri.sim.checks import check as _check
+from nri.sim.checks import is_int as _is_int
+from nri.sim.kuramoto_ode import check_init, dopri5_one, integrate_kuramoto
 
 __all__ = [
     "KuramotoConfig",
@@ -148,15 +148,6 @@ class KuramotoConfig:
         return (self.n_grid - 2) // self.sample_every + 1
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
-
-
 class KuramotoInit(NamedTuple):
     """Random draws of a batch of simulations.
 
@@ -241,41 +232,6 @@ def feature_grid_index(cfg: KuramotoConfig) -> np.ndarray:
     return np.unique(np.concatenate([base, base + 1]))
 
 
-def integrate_kuramoto(
-    cfg: KuramotoConfig, init: KuramotoInit, grid_index: np.ndarray | None = None
-) -> np.ndarray:
-    """Integrate the phases on the fine grid ``t_k = dt k`` with ``cfg.method``.
-
-    Only the grid points in ``grid_index`` are stored (the integration still runs over
-    the whole grid), so memory is ``S x len(grid_index) x n`` floats.
-
-    Args:
-        cfg: the generator constants (method, substeps, dt, n_grid, coupling).
-        init: the draws of :func:`sample_kuramoto_init`.
-        grid_index: sorted, distinct fine-grid indices to keep; None keeps all.
-
-    Returns:
-        phi, the unwrapped phase (float64).
-
-    Shapes:
-        init.coupling ``[S, n, n]``, init.omega / init.phi0 ``[S, n]`` ->
-        phi ``[S, G, n]`` with G = n_grid (or ``len(grid_index)``).
-    """
-    k, omega, phi0 = _check_init(cfg, init)
-    keep_pos = _keep_positions(cfg, grid_index)  # [n_grid] int64, -1 where dropped
-    n_keep = int((keep_pos >= 0).sum())
-    out = np.empty((omega.shape[0], n_keep, cfg.n_objects))  # [S, G, n]
-    k_eff = cfg.coupling * k  # [S, n, n]
-    if cfg.method == "rk4":
-        kuramoto_rk4(
-            k_eff, omega, phi0, cfg.dt / cfg.substeps, cfg.substeps, keep_pos, out
-        )
-    else:
-        for s in range(omega.shape[0]):
-            out[s] = _dopri5_one(k_eff[s], omega[s], phi0[s], cfg.dt, keep_pos, n_keep)
-    return out
-
-
 def kuramoto_frames(
     cfg: KuramotoConfig, phi: np.ndarray, grid_index: np.ndarray | None = None
 ) -> KuramotoFrames:
@@ -347,7 +303,7 @@ def kuramoto_features(
             f"n_frames must be an integer in [1, {cfg.n_total_frames}], "
             f"got {n_frames!r}"
         )
-    k, omega, _ = _check_init(cfg, init)
+    k, omega, _ = check_init(cfg, init)
     if phi.shape[0] != omega.shape[0]:
         raise ValueError(
             "phi and init must have the same S, got "
@@ -412,9 +368,7 @@ def simulate_kuramoto_loop(
         one = KuramotoInit(*(a[s : s + 1] for a in init))  # S = 1
         k_eff = cfg.coupling * one.coupling[0]  # [n, n]
         keep_pos = np.arange(cfg.n_grid, dtype=np.int64)
-        phi = _dopri5_one(
-            k_eff, one.omega[0], one.phi0[0], cfg.dt, keep_pos, cfg.n_grid
-        )
+        phi = dopri5_one(k_eff, one.omega[0], one.phi0[0], cfg.dt, keep_pos, cfg.n_grid)
         feats.append(kuramoto_features(cfg, phi[None], one, n_frames))  # [1, n, T, 4]
     feat = np.concatenate(feats) if feats else _empty_feat(cfg, n_frames)
     if cfg.noise_std > 0:
@@ -435,77 +389,3 @@ def _min_max(x: np.ndarray) -> np.ndarray:
     # then overwrites dphi, and the phase always grows.
     scaled = (x - lo) / np.where(span > 0, span, 1.0)
     return scaled * 2 - 1
-
-
-def _check_init(
-    cfg: KuramotoConfig, init: KuramotoInit
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    n = cfg.n_objects
-    k = np.ascontiguousarray(init.coupling, dtype=np.float64)
-    omega = np.ascontiguousarray(init.omega, dtype=np.float64)
-    phi0 = np.ascontiguousarray(init.phi0, dtype=np.float64)
-    s = omega.shape[0] if omega.ndim == 2 else -1
-    if k.shape != (s, n, n) or omega.shape != (s, n) or phi0.shape != (s, n):
-        raise ValueError(
-            f"init must hold coupling [S, {n}, {n}], omega [S, {n}], phi0 [S, {n}], "
-            f"got {k.shape}, {omega.shape}, {phi0.shape}"
-        )
-    return k, omega, phi0
-
-
-def _keep_positions(cfg: KuramotoConfig, grid_index: np.ndarray | None) -> np.ndarray:
-    """Map fine-grid index -> output row (or -1). Shapes: ``[n_grid]`` int64."""
-    keep_pos = np.full(cfg.n_grid, -1, dtype=np.int64)
-    if grid_index is None:
-        keep_pos[:] = np.arange(cfg.n_grid)
-        return keep_pos
-    idx = np.asarray(grid_index)
-    if (
-        idx.ndim != 1
-        or not np.issubdtype(idx.dtype, np.integer)
-        or (idx.size and (idx[0] < 0 or idx[-1] >= cfg.n_grid))
-        or np.any(np.diff(idx) <= 0)
-    ):
-        raise ValueError(
-            f"grid_index must be sorted distinct integers in [0, {cfg.n_grid}), got "
-            f"{idx!r}"
-        )
-    keep_pos[idx] = np.arange(idx.size)
-    return keep_pos
-
-
-def _dopri5_rhs(
-    t: float, y: np.ndarray, omega: np.ndarray, k: np.ndarray
-) -> np.ndarray:
-    """The original's right-hand side: ``omega_i + sum_j K_ij sin(y_j - y_i)``."""
-    dy = y[None, :] - y[:, None]  # [n, n], dy[i, j] = y_j - y_i
-    return omega + np.sum(k * np.sin(dy), axis=1)
-
-
-def _dopri5_one(
-    k_eff: np.ndarray,
-    omega: np.ndarray,
-    phi0: np.ndarray,
-    dt: float,
-    keep_pos: np.ndarray,
-    n_keep: int,
-) -> np.ndarray:
-    """One simulation with SciPy ``ode('dopri5')``, default tolerances, stepping
-    ``t_k -> t_{k+1}`` with ``t_k = k dt`` as the original.
-
-    Shapes: k_eff ``[n, n]``, omega / phi0 ``[n]`` -> ``[G, n]``.
-    """
-    solver = ode(_dopri5_rhs)
-    solver.set_integrator("dopri5")
-    solver.set_initial_value(phi0.copy(), 0.0)
-    solver.set_f_params(omega.copy(), k_eff.copy())
-    out = np.empty((n_keep, omega.shape[0]))
-    n_grid = keep_pos.shape[0]
-    for g in range(n_grid):
-        if keep_pos[g] >= 0:
-            out[keep_pos[g]] = solver.y
-        if g < n_grid - 1:
-            solver.integrate((g + 1) * dt)
-            if not solver.successful():
-                raise RuntimeError(f"dopri5 failed at t = {(g + 1) * dt}")
-    return out

@@ -21,6 +21,7 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from nri.sim.checks import check as _check
 from nri.sim.kernels import integrate_particles
 
 System = Literal["springs", "charged"]
@@ -89,11 +90,6 @@ class ParticleConfig:
                 f"least {2 * self.sample_freq} steps, got {n_steps}"
             )
         return n_steps // self.sample_freq - 1
-
-
-def _check(ok: bool, message: str) -> None:
-    if not ok:
-        raise ValueError(message)
 
 
 class ParticleInit(NamedTuple):
