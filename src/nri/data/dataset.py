@@ -2,8 +2,8 @@
 
 One function, :func:`load_dataset`, reads our simulated sets and the originals' files
 (``../shared/reference-data``) alike: springs/charged (``loc``/``vel``/``edges``) and
-Kuramoto (``feat``/``edges``). It checks every file and fails with one line that names the
-file and the problem.
+Kuramoto (``feat``/``edges``). Every file is checked (:mod:`nri.data.files`), and a
+problem fails with one line that names the file.
 
 It also reads the generic layout that ``nri import`` writes for users' own data
 (system ``custom``, :mod:`nri.data.custom`): ``feat_{split}_{name}.npy``
@@ -16,8 +16,6 @@ kept; edges that are not given are labelled -1 (unknown). A single ``.npz``/``.n
 
 from __future__ import annotations
 
-import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -27,15 +25,30 @@ import torch
 from torch import Tensor
 
 from nri import graph
+from nri.data.files import (
+    CUSTOM,
+    DataError,
+    read_meta,
+    read_split,
+    resolve_dataset,
+    system_of,
+)
 from nri.data.normalize import Normalizer
-from nri.sim.io import SPLITS, file_names, marker_name, meta_name
+from nri.sim.io import SPLITS, marker_name
 
 KURAMOTO_FEATURES = ("dphi", "sin_phi", "phase", "omega")
-CUSTOM = "custom"  # users' own data in the generic layout (nri import)
 
-
-class DataError(ValueError):
-    """A data set is missing, incomplete, corrupt or inconsistent."""
+__all__ = [
+    "CUSTOM",
+    "DataError",
+    "LoadedData",
+    "Split",
+    "edge_labels",
+    "feature_names",
+    "fit_normalizer",
+    "load_dataset",
+    "physical_split",
+]
 
 
 class Split(NamedTuple):
@@ -137,144 +150,6 @@ class LoadedData:
         return "\n".join(lines)
 
 
-def find_suffixes(path: Path) -> list[str]:
-    """Suffixes of the data sets in a directory (from their training edge or feature
-    files; a set of the generic layout may have no edge files)."""
-    pattern = re.compile(r"^(?:edges|feat)_train_?(.*)\.npy$")
-    return sorted(
-        {
-            m.group(1)
-            for p in [*path.glob("edges_train*.npy"), *path.glob("feat_train*.npy")]
-            if (m := pattern.match(p.name))
-        }
-    )
-
-
-def _resolve(path: str | Path, suffix: str | None) -> tuple[Path, str]:
-    root = Path(path)
-    if not root.exists():
-        raise DataError(
-            f"data directory {root} does not exist; run `nri simulate` first"
-        )
-    if root.is_file():
-        raise DataError(f"{root} is a file; pass the directory that holds the data set")
-    found = find_suffixes(root)
-    if suffix is None:
-        if len(found) == 1:
-            return root, found[0]
-        if not found:
-            raise DataError(
-                f"no data set in {root}: expected files such as edges_train_springs5.npy"
-            )
-        raise DataError(
-            f"{root} holds several data sets ({', '.join(found)}); choose one with --suffix"
-        )
-    suffix = suffix.lstrip("_")
-    if suffix not in found:
-        extra = f" (found: {', '.join(found)})" if found else ""
-        raise DataError(f"no data set '{suffix}' in {root}{extra}")
-    return root, suffix
-
-
-def _load_array(path: Path, what: str) -> np.ndarray:
-    if not path.exists():
-        raise DataError(f"missing file {path} ({what})")
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except ValueError as err:
-        raise DataError(
-            f"cannot read {path}: {err} (not a plain numeric .npy file)"
-        ) from None
-    except OSError as err:
-        raise DataError(f"cannot read {path}: {err}; the file is corrupt") from None
-    if not isinstance(arr, np.ndarray):
-        raise DataError(f"{path} holds several arrays; expected one .npy array")
-    if not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise DataError(f"{path} has dtype {arr.dtype}; expected a float array")
-    if arr.size == 0:
-        raise DataError(f"{path} is empty (shape {arr.shape})")
-    return arr
-
-
-def _check_finite(arr: np.ndarray, path: Path) -> None:
-    bad = int(np.count_nonzero(~np.isfinite(arr)))
-    if bad:
-        raise DataError(f"{path} contains {bad} NaN or infinite values; regenerate it")
-
-
-def read_split(
-    root: Path, suffix: str, split: str, system: str
-) -> dict[str, np.ndarray]:
-    """Raw arrays of one split, validated.
-
-    Shapes:
-        particles: loc, vel ``[S, T, 2, n]``; Kuramoto: feat ``[S, n, T, D]``;
-        edges ``[S, n, n]``.
-    """
-    if system == CUSTOM:
-        return _read_custom_split(root, suffix, split)
-    names = file_names(system, suffix, split)
-    arrays = {
-        k: _load_array(root / name, f"{split} split of {suffix}")
-        for k, name in names.items()
-    }
-    edges = arrays["edges"]
-    if edges.ndim != 3 or edges.shape[1] != edges.shape[2]:
-        raise DataError(
-            f"{root / names['edges']} has shape {edges.shape}; expected [S, n, n]"
-        )
-    s, n = edges.shape[0], edges.shape[1]
-    if system == "kuramoto":
-        feat = arrays["feat"]
-        if feat.ndim != 4 or feat.shape[0] != s or feat.shape[1] != n:
-            raise DataError(
-                f"{root / names['feat']} has shape {feat.shape}; expected [{s}, {n}, T, D] "
-                f"to match {names['edges']}"
-            )
-    else:
-        for key in ("loc", "vel"):
-            a = arrays[key]
-            if a.ndim != 4 or a.shape[0] != s or a.shape[2] != 2 or a.shape[3] != n:
-                raise DataError(
-                    f"{root / names[key]} has shape {a.shape}; expected [{s}, T, 2, {n}] "
-                    f"to match {names['edges']}"
-                )
-        if arrays["loc"].shape != arrays["vel"].shape:
-            raise DataError(
-                f"{names['loc']} {arrays['loc'].shape} and {names['vel']} "
-                f"{arrays['vel'].shape} differ in shape"
-            )
-    for key, a in arrays.items():
-        _check_finite(a, root / names[key])
-    return arrays
-
-
-def _read_custom_split(root: Path, suffix: str, split: str) -> dict[str, np.ndarray]:
-    """The generic layout: ``feat [S, N, T, F]`` and, if present, ``edges [S, N, N]``."""
-    names = file_names("kuramoto", suffix, split)  # feat_..., edges_...
-    feat = _load_array(root / names["feat"], f"{split} split of {suffix}")
-    if feat.ndim != 4:
-        raise DataError(
-            f"{root / names['feat']} has shape {feat.shape}; expected "
-            "[samples, objects, time, features]"
-        )
-    _check_finite(feat, root / names["feat"])
-    arrays = {"feat": feat}
-    if (root / names["edges"]).exists():
-        edges = _load_array(root / names["edges"], f"{split} split of {suffix}")
-        s, n = feat.shape[:2]
-        if edges.shape != (s, n, n):
-            raise DataError(
-                f"{root / names['edges']} has shape {edges.shape}; expected "
-                f"[{s}, {n}, {n}] to match {names['feat']}"
-            )
-        _check_finite(edges, root / names["edges"])
-        arrays["edges"] = edges
-    return arrays
-
-
 def edge_labels(adj: np.ndarray, system: str) -> np.ndarray:
     """Relation matrices ``[S, n, n]`` -> int64 labels ``[S, E]`` (spec/data.md 3.4).
 
@@ -284,33 +159,6 @@ def edge_labels(adj: np.ndarray, system: str) -> np.ndarray:
     """
     labels = adj if system in ("kuramoto", CUSTOM) else (adj + 1) / 2
     return graph.to_edges_np(np.asarray(labels)).astype(np.int64)
-
-
-def _system_of(root: Path, suffix: str, meta: dict[str, Any] | None) -> str:
-    if meta is not None:
-        return str(meta["system"])
-    if (root / f"feat_train_{suffix}.npy").exists():
-        has_edges = (root / f"edges_train_{suffix}.npy").exists()
-        return "kuramoto" if has_edges else CUSTOM
-    for name in ("springs", "charged"):
-        if suffix.startswith(name):
-            return name
-    return "particles"
-
-
-def _read_meta(root: Path, suffix: str) -> dict[str, Any] | None:
-    path = root / meta_name(suffix)
-    if not path.exists():
-        return None
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as err:
-        raise DataError(
-            f"cannot read {path}: {err}; the metadata file is corrupt"
-        ) from None
-    if not isinstance(meta, dict) or meta.get("format") != "nri-dataset":
-        raise DataError(f"{path} is not an nri data set metadata file")
-    return meta
 
 
 def physical_split(
@@ -418,14 +266,14 @@ def load_dataset(
         from nri.data.custom import load_file_dataset
 
         return load_file_dataset(path, splits=splits, normalizer=normalizer)
-    root, suffix = _resolve(path, suffix)
+    root, suffix = resolve_dataset(path, suffix)
     if (root / marker_name(suffix)).exists():
         raise DataError(
             f"data set {suffix} in {root} is incomplete (an interrupted `nri simulate` "
             "or `nri import`); write it again"
         )
-    meta = _read_meta(root, suffix)
-    system = _system_of(root, suffix, meta)
+    meta = read_meta(root, suffix)
+    system = system_of(root, suffix, meta)
     unknown = [s for s in splits if s not in SPLITS]
     if unknown:
         raise DataError(f"unknown split(s) {unknown}; choose from {SPLITS}")

@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from nri.data import dataset as ds
+from nri.data import files
 from nri.data.dataset import DataError
 from nri.data.long_csv import read_csv
 from nri.data.series import Series, make_series, make_windows
@@ -118,12 +119,12 @@ def _opt(arrays: dict[str, np.ndarray], key: str) -> tuple[str, ...] | None:
 def read_nri(path: str | Path, split: str, suffix: str | None = None) -> Series:
     """One split of a data set directory (original NRI layout or ``nri import``'s),
     in physical units, with the features :func:`~nri.data.dataset.load_dataset` uses."""
-    root, suffix = ds._resolve(path, suffix)
+    root, suffix = files.resolve_dataset(path, suffix)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose from {SPLITS}")
-    meta = ds._read_meta(root, suffix)
-    system = ds._system_of(root, suffix, meta)
-    raw = ds.read_split(root, suffix, split, system)
+    meta = files.read_meta(root, suffix)
+    system = files.system_of(root, suffix, meta)
+    raw = files.read_split(root, suffix, split, system)
     x, labels = ds.physical_split(raw, system)
     stored = raw["feat"].shape[3] if "feat" in raw else 4
     names = ds.feature_names(system, stored, (0, 1, 3), meta)
