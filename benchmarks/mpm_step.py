@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from nri.models import NRIMPM
-from nri.models.mpm import MPMConfig
+from nri.models.configs import MPMConfig
 
 ANCHOR_S = {"mlp": 3.05, "cnn": 4.05}  # spec/nri-mpm.md 11, original code, 2 threads
 

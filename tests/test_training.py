@@ -137,7 +137,8 @@ def test_ddp_two_cpu_processes_gloo(tmp_path, reference_dir):
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, springs, monkeypatch):
-    from nri.models.nri import NRI, LossOutput
+    from nri.models.nri import NRI
+    from nri.models.outputs import LossOutput
     from nri.training.module import NonFiniteLossError
 
     original = NRI.loss

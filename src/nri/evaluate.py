@@ -16,9 +16,10 @@ from typing import Any
 
 import torch
 
+from nri.atomic import write_text_atomic
 from nri.data.dataset import LoadedData, load_dataset
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean
-from nri.training.fit import RunError, check_labels, load_run, write_text_atomic
+from nri.training.fit import RunError, check_labels, load_run
 
 
 def _trained_objects(run_dir: Path) -> int | None:

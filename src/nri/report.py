@@ -25,12 +25,13 @@ from matplotlib.figure import Figure
 
 import nri
 from nri import plots
+from nri.atomic import write_text_atomic
 from nri.data.custom import split_series
 from nri.data.dataset import DataError
 from nri.data.importers import read_series
 from nri.data.series import Series
 from nri.infer import EdgeInference, forecast_trajectories, infer_edges
-from nri.training.fit import LoadedRun, load_run, write_text_atomic
+from nri.training.fit import LoadedRun, load_run
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor, nn
 
 from nri.data.dataset import Split
-from nri.models.nri import EvalOutput
+from nri.models.outputs import EvalOutput
 
 
 class CapabilityError(ValueError):

@@ -12,7 +12,7 @@ from nri import rollout as ro
 from nri.baselines.base import CapabilityError, check_frames, no_graph, squared_errors
 from nri.losses import rollout_nll
 from nri.models.encoders import EncoderOutput
-from nri.models.nri import EvalOutput, LossOutput
+from nri.models.outputs import EvalOutput, LossOutput
 from nri.models.validation import check_fields
 
 

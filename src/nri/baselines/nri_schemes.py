@@ -12,8 +12,10 @@ from torch import Tensor
 from nri.baselines.base import CapabilityError, eval_without_decoder, squared_errors
 from nri.losses import rollout_nll
 from nri.metrics import batch_accuracy
+from nri.models.configs import NRIConfig
 from nri.models.encoders import EncoderOutput
-from nri.models.nri import NRI, EvalOutput, LossOutput, NRIConfig
+from nri.models.nri import NRI
+from nri.models.outputs import EvalOutput, LossOutput
 
 
 def _labels(edge_types: Tensor | None, x: Tensor, who: str) -> Tensor:

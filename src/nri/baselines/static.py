@@ -15,7 +15,7 @@ from nri.baselines.base import (
 )
 from nri.data.dataset import Split
 from nri.models.encoders import EncoderOutput
-from nri.models.nri import EvalOutput
+from nri.models.outputs import EvalOutput
 from nri.models.validation import check_fields
 
 CHUNK = 2048  # samples at a time when fitting (bounds the float64 copies)

@@ -11,8 +11,10 @@ import torch
 from torch import Tensor
 
 from nri import graph
+from nri.models.configs import NRIConfig
 from nri.models.encoders import EncoderOutput
-from nri.models.nri import NRI, LossOutput, NRIConfig
+from nri.models.nri import NRI
+from nri.models.outputs import LossOutput
 
 DEGREE_EPS = 1e-10
 

@@ -21,12 +21,13 @@ import torch
 
 import nri
 from nri import graph
+from nri.atomic import write_json_atomic
 from nri.data import dataset as ds
 from nri.data.dataset import DataError, LoadedData, Split
 from nri.data.importers import read_series
 from nri.data.normalize import Normalizer
 from nri.data.series import Series
-from nri.sim.io import SPLITS, marker_name, meta_name, write_json_atomic
+from nri.sim.io import SPLITS, marker_name, meta_name
 
 
 def split_series(

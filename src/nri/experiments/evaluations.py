@@ -11,8 +11,9 @@ from typing import Any
 
 import torch
 
+from nri.atomic import write_text_atomic
 from nri.experiments.runner import Cell, ExperimentError, Settings, load_data
-from nri.training.fit import load_run, write_text_atomic
+from nri.training.fit import load_run
 
 
 @torch.no_grad()

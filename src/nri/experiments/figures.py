@@ -7,8 +7,6 @@ place. Matrices are indexed [receiver, sender] (:func:`nri.graph.to_dense`).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -16,6 +14,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+
+from nri.atomic import atomic_path
 
 __all__ = ["fig5", "fig6", "fig7", "fig8", "fig9", "save_figure"]
 
@@ -32,24 +32,14 @@ def save_figure(fig: Figure, stem: str | Path) -> list[Path]:
     file."""
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
+    import matplotlib
+
     paths = []
     for ext in ("png", "svg"):
         path = stem.with_name(f"{stem.name}.{ext}")
-        fd, tmp = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=".tmp"
-        )
-        os.close(fd)
-        try:
-            meta = {"Date": None} if ext == "svg" else {"Software": None}
-            import matplotlib
-
-            with matplotlib.rc_context({"svg.hashsalt": "nri"}):
-                fig.savefig(tmp, format=ext, dpi=150, metadata=meta)
-            os.chmod(tmp, 0o644)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        meta = {"Date": None} if ext == "svg" else {"Software": None}
+        with atomic_path(path) as tmp, matplotlib.rc_context({"svg.hashsalt": "nri"}):
+            fig.savefig(tmp, format=ext, dpi=150, metadata=meta)
         paths.append(path)
     return paths
 

@@ -29,11 +29,11 @@ from typing import Any
 
 import torch
 
+from nri.atomic import write_text_atomic
 from nri.config import RunConfig, from_dict, merge, parse_override, read_preset
 from nri.data.dataset import LoadedData, load_dataset
 from nri.experiments.spec import Method, Scale, split_suffix
 from nri.experiments.timing import EpochTimer, host_info
-from nri.training.fit import write_text_atomic
 
 CELL_FILE = "cell.json"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nri.atomic import write_text_atomic
 from nri.experiments.spec import (
     METHODS,
     METRIC_LABELS,
@@ -25,7 +26,6 @@ from nri.experiments.spec import (
     dataset_label,
     paper_value,
 )
-from nri.training.fit import write_text_atomic
 
 
 @dataclass(frozen=True)

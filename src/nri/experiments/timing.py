@@ -13,7 +13,7 @@ from typing import Any
 import lightning as L
 import torch
 
-from nri.training.fit import write_text_atomic
+from nri.atomic import write_text_atomic
 
 EPOCH_FILE = "epoch_times.json"
 

@@ -5,8 +5,9 @@ from nri.baselines.lstm import JointLSTM, LSTMConfig
 from nri.baselines.nri_schemes import NRISupervised, NRITrueGraph
 from nri.baselines.static import Static, StaticConfig
 from nri.baselines.sugar import SUGAR, SUGARConfig
-from nri.models.mpm import NRIMPM, MPMConfig
-from nri.models.nri import NRI, NRIConfig
+from nri.models.configs import MPMConfig, NRIConfig
+from nri.models.mpm import NRIMPM
+from nri.models.nri import NRI
 
 MODELS = {
     "nri": (NRI, NRIConfig),

@@ -4,8 +4,6 @@ spec/nri-mpm.md)."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
 
 import torch
 import torch.nn.functional as F
@@ -20,106 +18,12 @@ from nri.losses import (
     symmetric_kl,
 )
 from nri.metrics import batch_accuracy
+from nri.models.configs import MPMConfig
 from nri.models.encoders import EncoderOutput
-from nri.models.nri import EvalOutput, LossOutput
+from nri.models.outputs import EvalOutput, LossOutput
 from nri.models.relation_interaction import RelationInteractionEncoder, RIOrders
 from nri.models.st_decoder import GNNDecoder, STAttentionDecoder, STDecoder
-from nri.models.validation import check_fields, check_graph_and_rollout
 from nri.nn.gumbel import gumbel_softmax
-
-
-@dataclass(frozen=True)
-class MPMConfig:
-    """NRI-MPM settings; defaults are the paper's / reference code's (spec/nri-mpm.md
-    2-6) with our fixes of the reference defects (spec 9; the reference value is in
-    the comment). Every Table 3 ablation is one switch (spec 8)."""
-
-    # data
-    n_features: int = 4  # D: 4 springs / charged, 3 Kuramoto
-    n_timesteps: int = 49  # T frames read by the encoder (MLP reducer: tied to it)
-    # encoder (spec 2)
-    n_edge_types: int = 2  # K
-    hidden_dim: int = 256  # H of encoder and decoder
-    reducer: Literal["mlp", "cnn"] = "mlp"  # springs: mlp; charged, Kuramoto: cnn
-    # "both" = NRI-MPM; "intra" = w/o inter-RI; "inter" = w/o intra-RI; "none" = w/o RI
-    relation_interaction: Literal["both", "intra", "inter", "none"] = "both"
-    ri_sequence: Literal["gru", "attention", "transformer"] = "gru"  # attention=AttENC
-    ri_eval_samples: int = 1  # average q over this many RI orders in eval (GRU)
-    ri_transformer_heads: int = 4  # heads of the "transformer" extension
-    inter_only_reference: bool = False  # D1, reference: True (degenerate w/o intra-RI)
-    ri_output: Literal["linear", "mlp"] = "linear"  # Eq. 17: code Linear, paper "MLP"
-    ri_orders_seeded: bool = True  # D3, reference: False (fresh OS-entropy orders)
-    encoder_dropout: float = 0.0
-    # decoder (spec 4): "st" = RNNDEC, "st_attention" = AttDEC, "gnn" = w/o ST
-    decoder: Literal["st", "st_attention", "gnn"] = "st"
-    st_parts: Literal["both", "edge", "node"] = "both"  # RNNDEC(option=...)
-    decoder_dropout: float = 0.0
-    skip_first: bool = False  # type 0 silent (Kuramoto presets)
-    # training scheme: "supervised" = encoder only with labels (paper's Supervised
-    # row), "true_graph" = decoder only with z = one_hot(labels)
-    scheme: Literal["vae", "supervised", "true_graph"] = "vae"
-    supervised_double_softmax: bool = False  # D2, reference: True
-    # sampling and loss (spec 3, 5)
-    tau: float = 0.5
-    hard: bool = False  # straight-through samples in training (val/test: hard)
-    variance: float = 5e-5
-    prior: tuple[float, ...] | None = None  # None = uniform
-    kl_add_const: bool = True  # reference: False (negative entropy logged)
-    sym_lambda: float = (
-        100.0  # paper 1e2; Kuramoto 1 (5 objects), 1e3 (10); 0 = w/o Sym
-    )
-    hard_sym: bool = False  # "w/ hard Sym": q from symmetrised logits
-    hard_sym_shared_sample: bool = True  # D7, reference: False (asymmetric z)
-    loss_scale: float = (
-        1.0  # D8: reference 1e-5 with adam_eps 1e-8 (training loss only)
-    )
-    pred_steps: int = 10  # M: teacher forcing every M steps, hidden states reset
-    val_pred_steps: int = 10
-    # evaluation
-    eval_graph: Literal["sample", "argmax"] = "sample"
-    eval_encode_twice: bool = False  # D6, reference: True (rollout graph re-encoded)
-    test_horizon: int = 20
-    # optimisation (read by nri.training)
-    lr: float = 2.5e-4
-    adam_eps: float = 1e-3  # = the reference's loss scale 1e-5 with eps 1e-8 (spec 5)
-    lr_decay_step: int = 200
-    lr_decay_gamma: float = 0.5
-    lr_step_before_epoch: bool = False  # the reference steps after each epoch
-
-    def __post_init__(self) -> None:
-        check_fields(
-            self,
-            positive_ints=(
-                "n_features n_timesteps n_edge_types hidden_dim ri_eval_samples "
-                "ri_transformer_heads pred_steps val_pred_steps test_horizon lr_decay_step"
-            ).split(),
-            choices={
-                "reducer": ("mlp", "cnn"),
-                "relation_interaction": ("both", "intra", "inter", "none"),
-                "ri_sequence": ("gru", "attention", "transformer"),
-                "decoder": ("st", "st_attention", "gnn"),
-                "st_parts": ("both", "edge", "node"),
-                "scheme": ("vae", "supervised", "true_graph"),
-                "eval_graph": ("sample", "argmax"),
-                "ri_output": ("linear", "mlp"),
-            },
-            fractions=("encoder_dropout", "decoder_dropout"),
-            positive=("tau", "variance", "lr", "lr_decay_gamma", "adam_eps"),
-        )
-        if not (self.sym_lambda >= 0 and self.loss_scale > 0):
-            raise ValueError(
-                f"MPMConfig needs sym_lambda >= 0 and loss_scale > 0, got "
-                f"{self.sym_lambda!r} and {self.loss_scale!r}"
-            )
-        if (
-            self.ri_sequence == "transformer"
-            and self.hidden_dim % self.ri_transformer_heads
-        ):
-            raise ValueError(
-                f"hidden_dim {self.hidden_dim} must be divisible by "
-                f"ri_transformer_heads {self.ri_transformer_heads}"
-            )
-        check_graph_and_rollout(self, uses_cnn=self.reducer == "cnn")
 
 
 class NRIMPM(nn.Module):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal, NamedTuple
 
 import torch
 from torch import Tensor, nn
@@ -12,109 +10,11 @@ from torch import Tensor, nn
 from nri import rollout as ro
 from nri.losses import gaussian_nll, kl_categorical, kl_categorical_uniform
 from nri.metrics import batch_accuracy
+from nri.models.configs import NRIConfig
 from nri.models.decoders import MLPDecoder, RNNDecoder
 from nri.models.encoders import CNNEncoder, EncoderOutput, MLPEncoder
-from nri.models.validation import check_fields, check_graph_and_rollout
+from nri.models.outputs import EvalOutput, LossOutput
 from nri.nn.gumbel import gumbel_softmax
-
-
-@dataclass(frozen=True)
-class NRIConfig:
-    """NRI settings; defaults are the reference's (spec/nri.md 8) with our quirk fixes.
-
-    Each reference quirk (spec/nri.md 12) is one switch away; the reference value is
-    given in the comment.
-    """
-
-    # data
-    n_features: int = 4  # F: (x, y, vx, vy) for springs / charged, 3 for Kuramoto
-    n_timesteps: int = 49  # T frames read by the encoder (MLP encoder: tied to it)
-    # model
-    n_edge_types: int = 2  # K
-    encoder: Literal["mlp", "cnn"] = "mlp"
-    decoder: Literal["mlp", "rnn"] = "mlp"
-    encoder_hidden_dim: int = 256
-    decoder_hidden_dim: int = 256  # message, hidden and output widths of the decoder
-    encoder_dropout: float = 0.0
-    decoder_dropout: float = 0.0
-    factor: bool = True  # factor-graph encoder (edge -> node -> edge)
-    skip_first: bool = False  # type 0 = "no interaction" (advised: springs, Kuramoto)
-    # sampling and loss
-    tau: float = 0.5  # Gumbel-softmax temperature
-    hard: bool = False  # straight-through hard samples in training (val/test: hard)
-    variance: float = 5e-5  # sigma^2 of the Gaussian likelihood
-    prior: tuple[float, ...] | None = None  # length-K prior; None = uniform (Q10)
-    pred_steps: int = 10  # P: teacher forcing every P steps; RNN: burn-in T - P
-    # evaluation
-    val_pred_steps: int = 10  # Q4, reference: 1 (one-step validation and selection)
-    eval_graph: Literal["sample", "argmax"] = "sample"  # Q13 test graph; "sample" = ref
-    test_horizon: int = 20  # rollout length of the test protocol
-    dynamic_graph: bool = False  # Q14, RNN decoder, test only: re-infer z every step
-    # reference quirks (spec/nri.md 12)
-    edge_to_node_norm: Literal["n_in", "n_nodes"] = "n_in"  # Q1, reference: "n_nodes"
-    rnn_agg_norm: Literal["n_in", "n_features"] = "n_in"  # Q2, reference: "n_features"
-    decoder_dropout_in_eval: bool = False  # Q6, reference: True
-    kl_add_const: bool = True  # Q7, reference: False (negative "KL" logged)
-    # optimisation (read by nri.training; the model does not use them)
-    lr: float = 5e-4  # Adam, betas (0.9, 0.999), eps 1e-8, no weight decay
-    lr_decay_step: int = 200  # StepLR step in epochs
-    lr_decay_gamma: float = 0.5
-    lr_step_before_epoch: bool = False  # Q3, reference: True (halves at 199, 399)
-
-    def __post_init__(self) -> None:
-        check_fields(
-            self,
-            positive_ints=(
-                "n_features n_timesteps n_edge_types encoder_hidden_dim decoder_hidden_dim "
-                "pred_steps val_pred_steps test_horizon lr_decay_step"
-            ).split(),
-            choices={
-                "encoder": ("mlp", "cnn"),
-                "decoder": ("mlp", "rnn"),
-                "eval_graph": ("sample", "argmax"),
-                "edge_to_node_norm": ("n_in", "n_nodes"),
-                "rnn_agg_norm": ("n_in", "n_features"),
-            },
-            fractions=("encoder_dropout", "decoder_dropout"),
-            positive=("tau", "variance", "lr", "lr_decay_gamma"),
-        )
-        if self.dynamic_graph and self.decoder != "rnn":
-            raise ValueError(
-                f"dynamic_graph needs the RNN decoder, got decoder={self.decoder!r}"
-            )
-        check_graph_and_rollout(self, uses_cnn=self.encoder == "cnn")
-
-
-class LossOutput(NamedTuple):
-    """``loss`` (scalar, float32), ``logs`` (scalar tensors, detached), ``logits``
-    (``[B, E, K]``; None for models that infer no graph)."""
-
-    loss: Tensor
-    logs: dict[str, Tensor]
-    logits: Tensor | None
-
-
-class EvalOutput(NamedTuple):
-    """Sums for one test batch, to be accumulated over the split.
-
-    Fields:
-        logits: ``[B, E, K]`` encoder logits on frames ``0 .. T-1`` (None: the model
-            infers no graph).
-        z: ``[B, E, K]`` the (hard) graph used by the decoder (None: no graph).
-        sq_err: ``[H]`` float64, sum over batch, objects and features of the squared
-            error of the h-step-ahead prediction (frame ``T + h``).
-        count: ``B * N * F``, the number of terms in each entry of ``sq_err``.
-        one_step_sq_err: scalar float64, sum of squared one-step errors over the last
-            ``T`` frames (pure teacher forcing).
-        one_step_count: number of terms in ``one_step_sq_err``.
-    """
-
-    logits: Tensor | None
-    z: Tensor | None
-    sq_err: Tensor
-    count: int
-    one_step_sq_err: Tensor
-    one_step_count: int
 
 
 class NRI(nn.Module):

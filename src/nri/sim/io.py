@@ -15,10 +15,8 @@ refuses a set whose marker exists.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -28,6 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 import nri
+from nri.atomic import write_json_atomic
 from nri.sim.charged import ChargedConfig
 from nri.sim.kuramoto import KuramotoConfig, simulate_kuramoto
 from nri.sim.particles import ParticleConfig, simulate
@@ -258,25 +257,3 @@ def write_dataset(
     write_json_atomic(out / meta_name(suffix), meta)
     marker.unlink()
     return out / meta_name(suffix)
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to a temporary file in the same directory, then rename it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=False, default=str)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import os
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -28,6 +27,7 @@ import yaml
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from nri.atomic import write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig, from_dict
 from nri.data.dataset import LoadedData, Split, load_dataset
@@ -56,21 +56,6 @@ logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
 
 class RunError(ValueError):
     """A run directory is missing, incomplete or does not match the request."""
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write text to a temporary file in the same directory, then rename it."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def launcher_is_rank_zero() -> bool:
