@@ -56,3 +56,28 @@ def test_sigkill_at_random_moments_then_resume_matches(tmp_path, reference_dir):
     for key, value in clean["state_dict"].items():
         assert torch.equal(value, resumed["state_dict"][key]), key
     assert kills >= 1, "no kill happened; lower the kill times"
+
+
+def test_sigterm_stops_with_exit_143_and_resume_finishes(tmp_path, reference_dir):
+    # Lightning turns SIGTERM into SystemExit(0); a preempted job must not look finished
+    out = tmp_path / "run"
+    cmd = [sys.executable, "-m", "nri.cli", "train", "--data", str(reference_dir),
+           "--out", str(out), *ARGS]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env
+    )
+    last = out / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 240
+    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is None, "the run ended before its first checkpoint"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    lines = err.decode().strip().splitlines()
+    assert proc.returncode == 143, lines[-5:]
+    assert lines[-1].startswith("nri: stopped: training stopped by SIGTERM")
+    assert "--resume" in lines[-1] and str(last) in lines[-1]
+    assert safe_load(last)["epoch"] < 3  # not the end of the 4 epochs
+    assert _train(reference_dir, out, resume=True)
+    assert safe_load(last)["epoch"] == 3

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from nri import cli_experiment, cli_user
 from nri.cli_args import nonneg_float, positive_int
+from nri.errors import TrainingStopped
 
 EXIT_USER_ERROR = 2
+EXIT_SIGTERM = 143  # 128 + SIGTERM, what a shell reports for a job killed by it
 
 
 class UserError(Exception):
@@ -341,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("nri: interrupted", file=sys.stderr)
         return 130
+    except TrainingStopped as err:
+        print(f"nri: stopped: {err}", file=sys.stderr)
+        return EXIT_SIGTERM
     except (UserError, ValueError, TypeError, FileNotFoundError, OSError,
             FloatingPointError) as err:  # fmt: skip
         if args.debug:

@@ -26,12 +26,14 @@ import torch
 import yaml
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from nri.atomic import write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig, from_dict
 from nri.data.dataset import LoadedData, Split, load_dataset
 from nri.data.normalize import Normalizer
+from nri.errors import TrainingStopped
 from nri.models import MODELS
 from nri.training.checkpoint import (
     CheckpointError,
@@ -288,7 +290,18 @@ def fit(
         warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", ".*exists and is not empty.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*")
-        trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+        try:
+            trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
+        except SIGTERMException:
+            kept = (
+                f"its last finished epoch is in {last}"
+                if last.exists()
+                else "no epoch had finished yet"
+            )
+            raise TrainingStopped(
+                f"training stopped by SIGTERM; {kept}; run the same command with "
+                "--resume to continue"
+            ) from None
     seconds = time.perf_counter() - start
     best_cb = trainer.checkpoint_callback
     score = getattr(best_cb, "best_model_score", None)
