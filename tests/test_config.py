@@ -47,6 +47,23 @@ def test_reference_preset_restores_quirks():
     assert mc.lr_step_before_epoch and not mc.kl_add_const
 
 
+def test_exponent_without_a_dot_is_a_number(tmp_path):
+    # YAML 1.1 reads 1e-8 as the string '1e-8'; a float setting takes it as 1e-8
+    cfg = resolve(
+        ["springs5", "mpm_springs5"], ["model.adam_eps=1e-8", "model.lr=5E-4"]
+    )
+    assert cfg.model_config.adam_eps == 1e-8 and cfg.model_config.lr == 5e-4
+    preset = tmp_path / "mine.yaml"
+    preset.write_text("model:\n  tau: 25e-2\n  lr: -1e-3\n")
+    with pytest.raises(ConfigError, match=r"lr must be > 0, got -0.001"):
+        resolve(["springs5", str(preset)], [])
+    assert (
+        resolve(["springs5", str(preset)], ["model.lr=1e-3"]).model_config.tau == 0.25
+    )
+    with pytest.raises(ConfigError, match="train.epochs must be an integer"):
+        resolve(["springs5"], ["train.epochs=1e1"])  # integers stay strict
+
+
 def test_round_trip_through_dict():
     cfg = resolve(["charged5", "cpu"], ["model.prior=[0.9, 0.1]"])
     again = from_dict(cfg.to_dict())
@@ -66,6 +83,8 @@ def test_round_trip_through_dict():
         ("epochs=3", "section.key"),
         ("train.epochs", "section.key=value"),
         ("optim.lr=1", "unknown config section"),
+        ("model.lr=1e-3x", "model.lr must be a number"),
+        ("model.lr=nan", "model.lr must be a number"),
     ],
 )
 def test_bad_overrides_are_one_clear_line(override, message):
