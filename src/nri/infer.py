@@ -35,7 +35,7 @@ from nri.data.dataset import DataError
 from nri.data.importers import read_series
 from nri.data.series import Series
 from nri.models.nri import NRI
-from nri.training.fit import LoadedRun, load_run
+from nri.training.run_dir import LoadedRun, load_run
 
 GraphMode = Literal["argmax", "sample", "probs"]
 

@@ -31,7 +31,7 @@ from nri.data.dataset import DataError
 from nri.data.importers import read_series
 from nri.data.series import Series
 from nri.infer import EdgeInference, forecast_trajectories, infer_edges
-from nri.training.fit import LoadedRun, load_run
+from nri.training.run_dir import LoadedRun, load_run
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;

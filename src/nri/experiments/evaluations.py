@@ -13,7 +13,7 @@ import torch
 
 from nri.atomic import write_text_atomic
 from nri.experiments.runner import Cell, ExperimentError, Settings, load_data
-from nri.training.fit import load_run
+from nri.training.run_dir import load_run
 
 
 @torch.no_grad()

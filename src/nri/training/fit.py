@@ -30,13 +30,11 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from nri.atomic import write_text_atomic
 from nri.baselines.base import ClosedFormModel
-from nri.config import ConfigError, RunConfig, from_dict
+from nri.config import ConfigError, RunConfig
 from nri.data.dataset import LoadedData, Split, load_dataset
-from nri.data.normalize import Normalizer
 from nri.errors import TrainingStopped
 from nri.models import MODELS
 from nri.training.checkpoint import (
-    CheckpointError,
     SafeCheckpointIO,
     atomic_torch_save,
     safe_load,
@@ -44,6 +42,13 @@ from nri.training.checkpoint import (
 from nri.training.datamodule import NRIDataModule
 from nri.training.logs import ResumableCSVLogger, truncate_metrics
 from nri.training.module import NRILightning
+from nri.training.run_dir import LoadedRun, RunError, load_run, read_run_config
+
+# load_run and friends live in run_dir.py; importing them from here stays supported
+__all__ = [
+    "FitResult", "LoadedRun", "RunError", "check_compatible", "check_labels", "fit",
+    "launcher_is_rank_zero", "load_run", "read_run_config",
+]  # fmt: skip
 
 
 class _NoTips(logging.Filter):
@@ -54,10 +59,6 @@ class _NoTips(logging.Filter):
 
 
 logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
-
-
-class RunError(ValueError):
-    """A run directory is missing, incomplete or does not match the request."""
 
 
 def launcher_is_rank_zero() -> bool:
@@ -366,66 +367,3 @@ def _check_resume_config(run_dir: Path, config: RunConfig) -> None:
                     f"cannot resume {run_dir}: {section}.{key} was "
                     f"{a[section].get(key)!r}, now {b[section].get(key)!r}"
                 )
-
-
-def read_run_config(run_dir: str | Path) -> RunConfig:
-    """The resolved configuration saved in a run directory."""
-    path = Path(run_dir) / "config.yaml"
-    if not Path(run_dir).is_dir():
-        raise RunError(f"run directory {run_dir} does not exist")
-    if not path.exists():
-        raise RunError(f"{run_dir} is not a run directory (no config.yaml)")
-    try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise RunError(f"cannot parse {path}: {str(err).splitlines()[0]}") from None
-    if not isinstance(raw, dict):
-        raise RunError(f"{path} is not a run configuration")
-    return from_dict(raw)
-
-
-class LoadedRun(NamedTuple):
-    config: RunConfig
-    model: torch.nn.Module
-    normalizer: Normalizer
-    checkpoint: Path
-
-
-def load_run(run_dir: str | Path, checkpoint: str = "best") -> LoadedRun:
-    """Rebuild a trained model from its run directory (no command-line flags needed).
-
-    Args:
-        run_dir: the directory written by :func:`fit`.
-        checkpoint: "best", "last", or a path to a ``.ckpt`` file.
-    """
-    run_dir = Path(run_dir)
-    config = read_run_config(run_dir)
-    norm_path = run_dir / "normalizer.json"
-    try:
-        normalizer = Normalizer.from_dict(json.loads(norm_path.read_text()))
-    except (OSError, json.JSONDecodeError, ValueError) as err:
-        raise RunError(f"cannot read {norm_path}: {err}") from None
-    ckpt_path = (
-        run_dir / "checkpoints" / f"{checkpoint}.ckpt"
-        if checkpoint in ("best", "last")
-        else Path(checkpoint)
-    )
-    ckpt = safe_load(ckpt_path)
-    saved = ckpt.get("hyper_parameters", {}).get("config")
-    if not isinstance(saved, dict):
-        raise CheckpointError(f"{ckpt_path} does not carry an nri run configuration")
-    if saved.get("model", {}).get("name") != config.model:
-        raise CheckpointError(
-            f"{ckpt_path} holds a {saved.get('model', {}).get('name')!r} model but the run "
-            f"{run_dir} is {config.model!r}"
-        )
-    module = NRILightning(config.to_dict())
-    try:
-        module.load_state_dict(ckpt["state_dict"])
-    except RuntimeError as err:
-        raise CheckpointError(
-            f"{ckpt_path} does not fit the model of {run_dir}: "
-            f"{str(err).splitlines()[1].strip() if len(str(err).splitlines()) > 1 else err}"
-        ) from None
-    model = module.model.eval()
-    return LoadedRun(config, model, normalizer, ckpt_path)
