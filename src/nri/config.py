@@ -40,7 +40,10 @@ class TrainConfig:
         eval_seed: seeds the Gumbel noise of validation and test (fixed across epochs).
         shuffle: reshuffle training data every epoch (False = the original NRI, Q8).
         n_train, n_valid: use only the first samples of a split (None = all).
-        precision: Lightning precision, e.g. "32-true" or "bf16-mixed".
+        precision: Lightning precision, e.g. "32-true" or "bf16-mixed"; "auto" = bf16-mixed
+            where the hardware computes bf16 natively, else 32-true
+            (:func:`nri.training.hardware.resolve_precision`; the run's config.yaml
+            records what was used).
         accelerator, devices, strategy, num_nodes: passed to the Lightning Trainer.
         num_workers: DataLoader workers.
         threads: torch intra-op threads on the CPU (None = PyTorch's default).
@@ -49,6 +52,10 @@ class TrainConfig:
         progress_bar: show Lightning's progress bar.
         stop_at_val_acc: stop once the validation permutation-invariant edge accuracy
             reaches this value (None = train all epochs).
+        augment: ``"box"`` maps every training sample by a random one of the 8 exact
+            symmetries of the square box (reflections of x and y, the swap of x and
+            y; springs and charged only, :class:`nri.data.augment.BoxSymmetry`);
+            ``"none"`` (the reference) trains on the samples as they are.
     """
 
     epochs: int = 500
@@ -69,6 +76,7 @@ class TrainConfig:
     log_every_n_steps: int = 10
     progress_bar: bool = True
     stop_at_val_acc: float | None = None
+    augment: Literal["none", "box"] = "none"
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "num_nodes", "log_every_n_steps"):
@@ -80,7 +88,9 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"train.{name} must be >= 1 or null, got {value}")
-        allowed = ("32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true")
+        allowed = (
+            "auto", "32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true"
+        )  # fmt: skip
         if str(self.precision) not in allowed:
             raise ConfigError(
                 f"train.precision must be one of {allowed}, got {self.precision!r}"

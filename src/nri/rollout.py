@@ -14,7 +14,7 @@ from torch import Tensor
 
 StepFn = Callable[[Tensor, Tensor, Tensor | None], tuple[Tensor, Tensor | None]]
 
-__all__ = ["StepFn", "rollout", "rollout_sequential", "forecast"]
+__all__ = ["StepFn", "rollout", "rollout_sequential", "forecast", "random_window"]
 
 
 def _check_x(x: Tensor, min_frames: int = 2) -> None:
@@ -131,3 +131,29 @@ def forecast(
         cur, state = step(cur, z, state)
         preds.append(cur)
     return torch.stack(preds, dim=2)  # [B, N, n_steps, F]
+
+
+def random_window(
+    x: Tensor, frames: int | None, generator: torch.Generator | None = None
+) -> tuple[Tensor, float]:
+    """A random contiguous window of ``frames`` frames for the training decoder.
+
+    The training recipe ``decoder_window`` (docs/training.md): the encoder reads the
+    whole window, the decoder predicts only a random stretch of it, which costs
+    ``(frames - 1) / (L - 1)`` of the full rollout. The start is uniform over the
+    ``L - frames + 1`` possible starts (one per batch, from ``generator``). The second
+    value rescales the stretch's NLL to the full window, ``(L - 1) / (frames - 1)``,
+    so that the balance of the NLL against the KL terms is that of the full ELBO.
+    ``frames=None`` or ``frames >= L`` returns ``(x, 1.0)``.
+
+    Shapes:
+        x ``[B, N, L, F]`` -> (``[B, N, frames, F]``, scale).
+    """
+    _check_x(x)
+    length = x.shape[2]
+    if frames is None or frames >= length:
+        return x, 1.0
+    if frames < 2:
+        raise ValueError(f"a decoder window needs at least 2 frames, got {frames}")
+    start = int(torch.randint(0, length - frames + 1, (1,), generator=generator).item())
+    return x[:, :, start : start + frames], (length - 1) / (frames - 1)

@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from nri import rollout as ro
 from nri.baselines.base import CapabilityError, eval_without_decoder, squared_errors
 from nri.losses import rollout_nll
 from nri.metrics import batch_accuracy
@@ -165,7 +166,9 @@ class NRITrueGraph(NRI):
             x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar.
         """
         z = self.true_graph(edge_types, x)
-        return self._nll(x, z, self.config.pred_steps, False)
+        x_dec, scale = ro.random_window(x, self.config.decoder_window, generator)
+        out = self._nll(x_dec, z, self.config.pred_steps, False)
+        return LossOutput(out.loss * scale, out.logs, None)
 
     def validation_loss(
         self,

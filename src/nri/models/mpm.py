@@ -209,6 +209,7 @@ class NRIMPM(nn.Module):
         hard: bool,
         pred_steps: int,
         validation: bool,
+        training: bool = False,
     ) -> LossOutput:
         c = self.config
         self._check_x(x, pred_steps + 1)
@@ -231,9 +232,12 @@ class NRIMPM(nn.Module):
             else:
                 logits, q = self.encode(x, generator)  # [B, E, K] x2
                 z = self.sample_edges(logits, hard, generator)  # [B, E, K]
-            pred = self.predict(x, z, pred_steps)  # [B, N, L-1, F]
-            target = x[:, :, 1:]
-            nll = gaussian_nll(pred, target, c.variance)
+            x_dec, scale = x, 1.0
+            if training and c.decoder_window is not None:  # training recipe
+                x_dec, scale = ro.random_window(x, c.decoder_window, generator)
+            pred = self.predict(x_dec, z, pred_steps)  # [B, N, L'-1, F]
+            target = x_dec[:, :, 1:]
+            nll = gaussian_nll(pred, target, c.variance) * scale
             loss = nll
             logs["nll"] = nll.detach()
             logs["mse"] = (pred.detach().float() - target.float()).pow(2).mean()
@@ -269,7 +273,7 @@ class NRIMPM(nn.Module):
             x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar loss, logits ``[B, E, K]``.
         """
         c = self.config
-        out = self._loss(x, generator, edge_types, c.hard, c.pred_steps, False)
+        out = self._loss(x, generator, edge_types, c.hard, c.pred_steps, False, True)
         if c.loss_scale != 1.0:
             out = LossOutput(out.loss * c.loss_scale, out.logs, out.logits)
         return out

@@ -162,13 +162,17 @@ class NRI(nn.Module):
         hard: bool,
         pred_steps: int,
         log_one_step: bool,
+        training: bool = False,
     ) -> LossOutput:
         self._check_x(x, pred_steps + 1)
         logits, q = self.encode(x)  # [B, E, K] x2
         z = self.sample_edges(logits, hard, generator)  # [B, E, K]
-        pred = self.predict(x, z, pred_steps)  # [B, N, L-1, F]
-        target = x[:, :, 1:]
-        nll = gaussian_nll(pred, target, self.config.variance)
+        x_dec, scale = x, 1.0
+        if training and self.config.decoder_window is not None:  # training recipe
+            x_dec, scale = ro.random_window(x, self.config.decoder_window, generator)
+        pred = self.predict(x_dec, z, pred_steps)  # [B, N, L'-1, F]
+        target = x_dec[:, :, 1:]
+        nll = gaussian_nll(pred, target, self.config.variance) * scale
         kl = self._kl(q)
         loss = nll + kl
         logs = {
@@ -193,15 +197,18 @@ class NRI(nn.Module):
     ) -> LossOutput:
         """Training loss: negative ELBO / N with ``pred_steps`` rollouts.
 
-        Relaxed Gumbel samples unless ``config.hard``. Logs ``nll``, ``kl``, ``mse``
-        and ``acc`` (raw, when ``edge_types`` is given; labels < 0 ignored).
+        Relaxed Gumbel samples unless ``config.hard``. With ``config.decoder_window``
+        the decoder predicts a random stretch of that many frames (from ``generator``)
+        and its NLL is rescaled to the whole window (:func:`nri.rollout.random_window`).
+        Logs ``nll``, ``kl``, ``mse`` and ``acc`` (raw, when ``edge_types`` is given;
+        labels < 0 ignored).
 
         Shapes:
             x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar loss,
             logits ``[B, E, K]``.
         """
         c = self.config
-        return self._loss(x, generator, edge_types, c.hard, c.pred_steps, False)
+        return self._loss(x, generator, edge_types, c.hard, c.pred_steps, False, True)
 
     def validation_loss(
         self,

@@ -31,6 +31,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from nri.atomic import write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
+from nri.data.augment import BoxSymmetry
 from nri.data.dataset import LoadedData, Split, load_dataset
 from nri.errors import TrainingStopped
 from nri.models import MODELS
@@ -40,6 +41,7 @@ from nri.training.checkpoint import (
     safe_load,
 )
 from nri.training.datamodule import NRIDataModule
+from nri.training.hardware import resolve_precision
 from nri.training.logs import ResumableCSVLogger, truncate_metrics
 from nri.training.module import NRILightning
 from nri.training.run_dir import LoadedRun, RunError, load_run, read_run_config
@@ -119,6 +121,8 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
                 getattr(mc, "n_edge_types", None),
                 f"the {split} split",
             )
+    if config.train.augment == "box":
+        box_symmetry(data)  # refuses data without the box's symmetries
     if not data.has_edges:
         scheme = getattr(mc, "scheme", "vae")
         if scheme != "vae":
@@ -131,6 +135,21 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
                 "train.stop_at_val_acc needs true edges, but the data have none; "
                 "set train.stop_at_val_acc=null"
             )
+
+
+def box_symmetry(data: LoadedData) -> BoxSymmetry:
+    """The box-symmetry augmentation for ``data`` (train.augment: box), or one line
+    saying why the data do not have these symmetries."""
+    if data.system not in ("springs", "charged"):
+        raise ConfigError(
+            f"train.augment=box needs springs or charged particles in a box centred on "
+            f"0, but the data set {data.suffix!r} is {data.system!r}; set "
+            "train.augment=none"
+        )
+    try:
+        return BoxSymmetry.from_normalizer(data.normalizer)
+    except ValueError as err:
+        raise ConfigError(f"train.augment=box: {err}") from None
 
 
 def _trainer(
@@ -218,6 +237,13 @@ def fit(
     """
     run_dir = Path(run_dir)
     last = run_dir / "checkpoints" / "last.ckpt"
+    t = config.train
+    precision = resolve_precision(
+        t.precision, t.accelerator
+    )  # "auto" -> this machine's
+    config = dataclasses.replace(
+        config, train=dataclasses.replace(t, precision=precision)
+    )
     rank_zero = launcher_is_rank_zero()
     if not rank_zero:
         pass  # DDP worker: the launcher (rank 0) has checked and written the run dir
@@ -263,6 +289,8 @@ def fit(
         return _fit_closed_form(config, run_dir, data)  # correlation, static: no SGD
     module = NRILightning(config.to_dict())
     module.use_labels = data.has_edges  # without true edges: no edge accuracy logs
+    if t.augment == "box":
+        module.augmentation = box_symmetry(data)
     frames = getattr(config.model_config, "n_timesteps", None)
     dm = NRIDataModule(
         data,

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from nri.config import RunConfig, from_dict
+from nri.data.augment import BoxSymmetry
 from nri.metrics import EdgeMetrics
 from nri.models import MODELS
 
@@ -50,12 +51,16 @@ class NRILightning(L.LightningModule):
         # inferred graph (LSTM, true-graph decoders) log no edge metrics
         self._val_edges: EdgeMetrics | None = None
         self.use_labels = True
+        # set by ``fit`` from the data's normaliser when train.augment is "box"
+        self.augmentation: BoxSymmetry | None = None
 
     # ---------------------------------------------------------------------- training
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
         x, edges = batch
         gen = torch.Generator(device=x.device)
         gen.manual_seed(step_seed(self.run_config.train.seed, self.global_step))
+        if self.augmentation is not None:
+            x = self.augmentation.random(x, gen)  # [B, N, T, F], exact symmetries
         out = self.model.loss(
             x, generator=gen, edge_types=edges if self.use_labels else None
         )
