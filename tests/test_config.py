@@ -36,7 +36,7 @@ def test_every_preset_resolves():
 def test_presets_merge_in_order_and_overrides_win():
     cfg = resolve(["kuramoto5", "cpu"], ["train.epochs=3", "model.tau=0.25"])
     assert cfg.model_config.encoder == "cnn" and cfg.model_config.n_features == 3
-    assert cfg.train.precision == "bf16-mixed" and cfg.train.epochs == 3
+    assert cfg.train.precision == "auto" and cfg.train.epochs == 3
     assert cfg.model_config.tau == 0.25
     assert cfg.data.suffix == "kuramoto5"
 

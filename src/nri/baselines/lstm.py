@@ -32,6 +32,9 @@ class LSTMConfig:
     # loss and rollout
     variance: float = 5e-5  # sigma^2 of the Gaussian likelihood
     pred_steps: int = 10  # ground truth at steps 0 .. T - pred_steps, then own outputs
+    decoder_window: int | None = (
+        None  # training: a random stretch of frames (None: all)
+    )
     val_pred_steps: int = 10  # reference: 1 (pure teacher forcing, spec/nri.md Q4)
     test_horizon: int = 20
     # optimisation (read by nri.training)
@@ -52,6 +55,12 @@ class LSTMConfig:
         )
         if self.n_objects < 2:
             raise ValueError(f"LSTMConfig.n_objects must be >= 2, got {self.n_objects}")
+        w = self.decoder_window
+        if w is not None and not (self.pred_steps + 1 <= w <= self.n_timesteps):
+            raise ValueError(
+                f"LSTMConfig.decoder_window must be between pred_steps + 1 = "
+                f"{self.pred_steps + 1} and n_timesteps = {self.n_timesteps}, got {w}"
+            )
         for field in ("pred_steps", "val_pred_steps"):
             if getattr(self, field) > self.n_timesteps - 1:
                 raise ValueError(
@@ -176,12 +185,16 @@ class JointLSTM(nn.Module):
     ) -> LossOutput:
         """Training loss: Gaussian NLL of the burn-in rollout (``pred_steps``), divided
         by ``B * N``. Logs ``nll`` and ``mse``; ``logits`` is None (no graph).
-        ``generator`` and ``edge_types`` are unused (dropout uses the global RNG).
+        With ``decoder_window`` the rollout covers a random stretch of that many
+        frames (start from ``generator``), its NLL rescaled to the whole window.
+        ``edge_types`` is unused (dropout uses the global RNG).
 
         Shapes:
             x ``[B, N, T, F]`` -> scalar.
         """
-        return self._loss(x, self.config.pred_steps, False)
+        x_dec, scale = ro.random_window(x, self.config.decoder_window, generator)
+        out = self._loss(x_dec, self.config.pred_steps, False)
+        return LossOutput(out.loss * scale, out.logs, None)
 
     def validation_loss(
         self,
