@@ -45,10 +45,11 @@ def _add_experiment(sub: argparse._SubParsersAction) -> None:
     p.add_argument("name", choices=names, help="which table or figure (all: every one)")
     p.add_argument(
         "--scale",
-        choices=["cpu", "paper", "tiny"],
+        choices=["cpu", "cpu-hour", "paper", "tiny"],
         default="cpu",
-        help="cpu: 2000/500/500 simulations, 20 epochs (2 CPU cores); paper: "
-        "50000/10000/10000, 500 epochs (a GPU); tiny: for tests (cpu)",
+        help="cpu: 2000/500/500 simulations, 20 epochs of the cpu recipe (2 CPU cores, "
+        "minutes per cell); cpu-hour: 10000/1000/1000 simulations, about an hour per "
+        "cell on 2 cores; paper: 50000/10000/10000, 500 epochs (a GPU); tiny: for tests",
     )
     p.add_argument(
         "--seeds", type=int, nargs="+", default=[1, 2, 3], help="training seeds (1 2 3)"

@@ -214,8 +214,22 @@ SCALES: dict[str, Scale] = {
     "paper": Scale("paper", 50_000, 10_000, 10_000, (),
                    ("train.progress_bar=false",)),
     # 2 CPU cores: 2000 / 500 / 500 simulations (as `nri demo`), the `cpu` preset
-    # (20 epochs, learning rate halved every 8, bf16 mixed precision, 2 threads)
+    # (20 epochs of batch 16, decoder window 21, bf16 where native, 2 threads)
     "cpu": Scale("cpu", 2000, 500, 500, ("cpu",), ("train.progress_bar=false",)),
+    # about one hour of 2 CPU cores per cell, data included (docs/training.md): 5x the
+    # simulations (they cost seconds), epochs per model from the measured cost of an
+    # epoch of the cpu recipe on an AVX2 EPYC (NRI ~4.2 ms, NRI-MPM ~40 ms per training
+    # sample and thread): NRI and SUGAR 40 epochs (about 30 min), NRI-MPM 8 (about 55),
+    # the supervised encoder (an nri_mpm model) 8 as well, the LSTM 20.
+    "cpu-hour": Scale(
+        "cpu-hour", 10_000, 1000, 1000, ("cpu",), ("train.progress_bar=false",),
+        {
+            "nri": ("train.epochs=40",),
+            "sugar": ("train.epochs=40",),
+            "nri_mpm": ("train.epochs=8",),
+            "lstm": ("train.epochs=20",),
+        },
+    ),
     # tests: a few dozen simulations, one epoch, tiny networks
     "tiny": Scale(
         "tiny", 24, 16, 16, ("cpu",),
