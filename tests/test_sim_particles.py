@@ -13,7 +13,6 @@ from nri.sim.particles import (
 )
 from nri.sim.springs import SpringsConfig, simulate_springs
 
-
 # NumPy's AVX-512 kernels (X86_V4) are what the reference charged files were written with
 _NUMPY_AVX512 = bool(np._core._multiarray_umath.__cpu_features__.get("AVX512F"))
 
