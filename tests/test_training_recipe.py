@@ -145,3 +145,14 @@ def test_training_step_sees_augmented_samples(tmp_path, reference_dir, monkeypat
     d0 = torch.cdist(before[..., :2].flatten(2), before[..., :2].flatten(2))
     d1 = torch.cdist(after[..., :2].flatten(2), after[..., :2].flatten(2))
     torch.testing.assert_close(d0, d1, atol=1e-4, rtol=1e-4)
+
+
+def test_reference_preset_switches_the_cpu_recipe_back():
+    fast = resolve(["springs5", "cpu"], [])
+    assert fast.train.batch_size == 16 and fast.model_config.decoder_window == 21
+    ref = resolve(["springs5", "cpu", "reference"], [])
+    assert ref.train.batch_size == 128 and ref.model_config.decoder_window is None
+    assert ref.train.augment == "none" and not ref.train.shuffle
+    assert ref.model_config.edge_to_node_norm == "n_nodes"
+    paper = resolve(["mpm_charged5"], [])  # paper-scale presets keep the papers' recipe
+    assert paper.train.batch_size == 128 and paper.model_config.decoder_window is None
