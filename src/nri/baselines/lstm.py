@@ -55,11 +55,11 @@ class LSTMConfig:
         )
         if self.n_objects < 2:
             raise ValueError(f"LSTMConfig.n_objects must be >= 2, got {self.n_objects}")
-        w = self.decoder_window
-        if w is not None and not (self.pred_steps + 1 <= w <= self.n_timesteps):
+        w = self.decoder_window  # >= n_timesteps: the whole window
+        if w is not None and w < self.pred_steps + 1:
             raise ValueError(
-                f"LSTMConfig.decoder_window must be between pred_steps + 1 = "
-                f"{self.pred_steps + 1} and n_timesteps = {self.n_timesteps}, got {w}"
+                f"LSTMConfig.decoder_window must be at least pred_steps + 1 = "
+                f"{self.pred_steps + 1} frames (or null for the whole window), got {w}"
             )
         for field in ("pred_steps", "val_pred_steps"):
             if getattr(self, field) > self.n_timesteps - 1:

@@ -40,9 +40,9 @@ class NRIConfig:
     variance: float = 5e-5  # sigma^2 of the Gaussian likelihood
     prior: tuple[float, ...] | None = None  # length-K prior; None = uniform (Q10)
     pred_steps: int = 10  # P: teacher forcing every P steps; RNN: burn-in T - P
-    decoder_window: int | None = (
-        None  # training: decoder on a random stretch (None: all)
-    )
+    # training recipe: the decoder predicts a random stretch of this many frames
+    # (None, or >= n_timesteps: the whole window, the reference); docs/training.md
+    decoder_window: int | None = None
     # evaluation
     val_pred_steps: int = 10  # Q4, reference: 1 (one-step validation and selection)
     eval_graph: Literal["sample", "argmax"] = "sample"  # Q13 test graph; "sample" = ref
@@ -129,9 +129,9 @@ class MPMConfig:
         1.0  # D8: reference 1e-5 with adam_eps 1e-8 (training loss only)
     )
     pred_steps: int = 10  # M: teacher forcing every M steps, hidden states reset
-    decoder_window: int | None = (
-        None  # training: decoder on a random stretch (None: all)
-    )
+    # training recipe: the decoder predicts a random stretch of this many frames
+    # (None, or >= n_timesteps: the whole window, the reference); docs/training.md
+    decoder_window: int | None = None
     val_pred_steps: int = 10
     # evaluation
     eval_graph: Literal["sample", "argmax"] = "sample"

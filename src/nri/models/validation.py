@@ -46,11 +46,11 @@ def check_graph_and_rollout(cfg: Any, uses_cnn: bool) -> None:
         raise ValueError(
             f"the CNN needs n_timesteps >= {MIN_TIMESTEPS}, got {cfg.n_timesteps}"
         )
-    window = getattr(cfg, "decoder_window", None)
-    if window is not None and not (cfg.pred_steps + 1 <= window <= cfg.n_timesteps):
+    window = getattr(cfg, "decoder_window", None)  # >= n_timesteps: the whole window
+    if window is not None and window < cfg.pred_steps + 1:
         raise ValueError(
-            f"{name}.decoder_window must be between pred_steps + 1 = {cfg.pred_steps + 1} "
-            f"and n_timesteps = {cfg.n_timesteps} frames (or null), got {window}"
+            f"{name}.decoder_window must be at least pred_steps + 1 = "
+            f"{cfg.pred_steps + 1} frames (or null for the whole window), got {window}"
         )
     for field in ("pred_steps", "val_pred_steps"):
         if getattr(cfg, field) > cfg.n_timesteps - 1:
