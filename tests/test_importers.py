@@ -2,6 +2,7 @@
 
 import csv
 import json
+import shlex
 
 import numpy as np
 import pytest
@@ -261,6 +262,12 @@ def test_import_command(tmp_path, arrays, capsys):
     assert "--set model.n_timesteps=4 --set model.test_horizon=1" in out
     data = load_dataset(tmp_path / "d", "my_data")
     assert data.normalizer.groups == (0, 0, 1, 1)
+    # the printed train line is shell-quoted: an output folder with a space survives
+    assert main(["import", str(tmp_path / "my data.npz"), "--out",
+                 str(tmp_path / "out dir")]) == 0  # fmt: skip
+    line = [ln for ln in capsys.readouterr().out.splitlines() if "nri train" in ln][0]
+    words = shlex.split(line)
+    assert words[words.index("--data") + 1] == str(tmp_path / "out dir")
     (tmp_path / "bad.csv").write_text("sample,time,object,a\n0,0,0,1\n0,0,1,\n")
     assert (
         main(["import", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "e")]) == 2

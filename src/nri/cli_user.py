@@ -7,6 +7,7 @@ input reaches the user as one line (the CLI prints ``ValueError`` messages).
 from __future__ import annotations
 
 import argparse
+import shlex
 from pathlib import Path
 
 from nri.cli_args import fraction as _fraction
@@ -108,10 +109,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
             f"model.n_features={data.n_features}"]  # fmt: skip
     sets += [f"model.{k}={v}" for k, v in settings.items()]
     print("train a model on it (CPU, minutes):")
-    print(
-        f"  nri train --preset cpu --data {args.out} --out runs/{name} "
-        + " ".join(f"--set {s}" for s in sets)
-    )
+    words = ["nri", "train", "--preset", "cpu", "--data", str(args.out),
+             "--out", f"runs/{name}"]  # fmt: skip
+    for text in sets:
+        words += ["--set", text]
+    print("  " + shlex.join(words))  # quoted: paths with spaces paste into a shell
     return 0
 
 
