@@ -76,3 +76,16 @@ def test_features_mismatch_is_one_line(tmp_path, capsys):
     assert main(["train", "--preset", "springs5", "--data", str(data), "--set",
                  "data.suffix=kuramoto3", "--out", str(tmp_path / "run"), *TINY]) == 2  # fmt: skip
     _one_line_error(capsys, "3 features per object", "model.n_features=3")
+
+
+def test_train_help_lists_the_presets(capsys):
+    import pytest
+
+    from nri.config import preset_names
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
+    for name in ("cpu", "reference", "mpm_charged5", "sugar_springs5"):
+        assert name in preset_names() and name in text

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from nri import cli_experiment, cli_user
 from nri.cli_args import nonneg_float, positive_int
+from nri.config import preset_names
 from nri.errors import TrainingStopped
 
 EXIT_USER_ERROR = 2
@@ -182,7 +183,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--preset",
         action="append",
         default=[],
-        help="preset name or YAML file; repeat to combine (e.g. springs5 then cpu)",
+        help="preset name or YAML file; repeat to combine (e.g. springs5 then cpu). "
+        f"Presets: {', '.join(preset_names())}",
     )
     p.add_argument("--data", type=Path, default=None, help="data set directory")
     p.add_argument(
