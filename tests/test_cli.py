@@ -1,8 +1,10 @@
 """The command line: simulate and data, and one-line errors."""
 
 import numpy as np
+import pytest
 
 from nri.cli import main
+from nri.config import preset_names
 
 
 def test_simulate_and_data(tmp_path, capsys):
@@ -79,10 +81,6 @@ def test_features_mismatch_is_one_line(tmp_path, capsys):
 
 
 def test_train_help_lists_the_presets(capsys):
-    import pytest
-
-    from nri.config import preset_names
-
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--help"])
     assert exit_info.value.code == 0
