@@ -19,7 +19,7 @@ import torch
 from nri.atomic import write_text_atomic
 from nri.data.dataset import LoadedData, load_dataset
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean
-from nri.training.fit import check_labels
+from nri.training.compat import check_labels
 from nri.training.run_dir import RunError, load_run
 
 

@@ -13,7 +13,7 @@ from nri.baselines.base import CapabilityError, check_frames, no_graph, squared_
 from nri.losses import rollout_nll
 from nri.models.encoders import EncoderOutput
 from nri.models.outputs import EvalOutput, LossOutput
-from nri.models.validation import check_fields
+from nri.models.validation import check_decoder_window, check_fields
 
 
 @dataclass(frozen=True)
@@ -32,9 +32,7 @@ class LSTMConfig:
     # loss and rollout
     variance: float = 5e-5  # sigma^2 of the Gaussian likelihood
     pred_steps: int = 10  # ground truth at steps 0 .. T - pred_steps, then own outputs
-    decoder_window: int | None = (
-        None  # training: a random stretch of frames (None: all)
-    )
+    decoder_window: int | None = None  # training: a random stretch (None: all frames)
     val_pred_steps: int = 10  # reference: 1 (pure teacher forcing, spec/nri.md Q4)
     test_horizon: int = 20
     # optimisation (read by nri.training)
@@ -55,12 +53,7 @@ class LSTMConfig:
         )
         if self.n_objects < 2:
             raise ValueError(f"LSTMConfig.n_objects must be >= 2, got {self.n_objects}")
-        w = self.decoder_window  # >= n_timesteps: the whole window
-        if w is not None and w < self.pred_steps + 1:
-            raise ValueError(
-                f"LSTMConfig.decoder_window must be at least pred_steps + 1 = "
-                f"{self.pred_steps + 1} frames (or null for the whole window), got {w}"
-            )
+        check_decoder_window(self)
         for field in ("pred_steps", "val_pred_steps"):
             if getattr(self, field) > self.n_timesteps - 1:
                 raise ValueError(

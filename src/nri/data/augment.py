@@ -112,7 +112,10 @@ class BoxSymmetry:
                 f"element ids must be in 0..{N_ELEMENTS - 1}, got values in "
                 f"{int(element.min())}..{int(element.max())}"
             )
-        element = element.to(x.device)
+        return self._transform(x, element.to(x.device))
+
+    def _transform(self, x: Tensor, element: Tensor) -> Tensor:
+        """:meth:`apply` without the checks (``element`` on ``x``'s device, valid)."""
         perm = torch.tensor(_PERM, device=x.device)[element]  # [B, 2]
         sign = torch.tensor(_SIGN, dtype=x.dtype, device=x.device)[element]  # [B, 2]
         index = perm[:, None, None, :].expand(*x.shape[:3], 2)  # [B, N, T, 2]
@@ -139,4 +142,4 @@ class BoxSymmetry:
         element = torch.randint(
             N_ELEMENTS, (x.shape[0],), generator=generator, device=device
         )  # [B]
-        return self.apply(x, element.to(x.device))
+        return self._transform(x, element.to(x.device))  # ids valid by construction

@@ -209,7 +209,6 @@ class NRIMPM(nn.Module):
         hard: bool,
         pred_steps: int,
         validation: bool,
-        training: bool = False,
     ) -> LossOutput:
         c = self.config
         self._check_x(x, pred_steps + 1)
@@ -232,9 +231,9 @@ class NRIMPM(nn.Module):
             else:
                 logits, q = self.encode(x, generator)  # [B, E, K] x2
                 z = self.sample_edges(logits, hard, generator)  # [B, E, K]
-            x_dec, scale = x, 1.0
-            if training and c.decoder_window is not None:  # training recipe
-                x_dec, scale = ro.random_window(x, c.decoder_window, generator)
+            # training recipe: the decoder on a random stretch (validation: all frames)
+            window = None if validation else c.decoder_window
+            x_dec, scale = ro.random_window(x, window, generator)
             pred = self.predict(x_dec, z, pred_steps)  # [B, N, L'-1, F]
             target = x_dec[:, :, 1:]
             nll = gaussian_nll(pred, target, c.variance) * scale
@@ -273,7 +272,7 @@ class NRIMPM(nn.Module):
             x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar loss, logits ``[B, E, K]``.
         """
         c = self.config
-        out = self._loss(x, generator, edge_types, c.hard, c.pred_steps, False, True)
+        out = self._loss(x, generator, edge_types, c.hard, c.pred_steps, False)
         if c.loss_scale != 1.0:
             out = LossOutput(out.loss * c.loss_scale, out.logs, out.logits)
         return out

@@ -162,14 +162,13 @@ class NRI(nn.Module):
         hard: bool,
         pred_steps: int,
         log_one_step: bool,
-        training: bool = False,
     ) -> LossOutput:
         self._check_x(x, pred_steps + 1)
         logits, q = self.encode(x)  # [B, E, K] x2
         z = self.sample_edges(logits, hard, generator)  # [B, E, K]
-        x_dec, scale = x, 1.0
-        if training and self.config.decoder_window is not None:  # training recipe
-            x_dec, scale = ro.random_window(x, self.config.decoder_window, generator)
+        # training recipe: the decoder on a random stretch (validation: all frames)
+        window = None if log_one_step else self.config.decoder_window
+        x_dec, scale = ro.random_window(x, window, generator)
         pred = self.predict(x_dec, z, pred_steps)  # [B, N, L'-1, F]
         target = x_dec[:, :, 1:]
         nll = gaussian_nll(pred, target, self.config.variance) * scale
@@ -208,7 +207,7 @@ class NRI(nn.Module):
             logits ``[B, E, K]``.
         """
         c = self.config
-        return self._loss(x, generator, edge_types, c.hard, c.pred_steps, False, True)
+        return self._loss(x, generator, edge_types, c.hard, c.pred_steps, False)
 
     def validation_loss(
         self,

@@ -46,12 +46,7 @@ def check_graph_and_rollout(cfg: Any, uses_cnn: bool) -> None:
         raise ValueError(
             f"the CNN needs n_timesteps >= {MIN_TIMESTEPS}, got {cfg.n_timesteps}"
         )
-    window = getattr(cfg, "decoder_window", None)  # >= n_timesteps: the whole window
-    if window is not None and window < cfg.pred_steps + 1:
-        raise ValueError(
-            f"{name}.decoder_window must be at least pred_steps + 1 = "
-            f"{cfg.pred_steps + 1} frames (or null for the whole window), got {window}"
-        )
+    check_decoder_window(cfg)
     for field in ("pred_steps", "val_pred_steps"):
         if getattr(cfg, field) > cfg.n_timesteps - 1:
             raise ValueError(
@@ -65,3 +60,14 @@ def check_graph_and_rollout(cfg: Any, uses_cnn: bool) -> None:
                 f"{name}.prior must be {cfg.n_edge_types} positive numbers summing to 1, "
                 f"got {cfg.prior!r}"
             )
+
+
+def check_decoder_window(cfg: Any) -> None:
+    """``decoder_window`` is null or at least ``pred_steps + 1`` frames (a value of
+    ``n_timesteps`` or more means the whole window)."""
+    window = cfg.decoder_window
+    if window is not None and window < cfg.pred_steps + 1:
+        raise ValueError(
+            f"{type(cfg).__name__}.decoder_window must be at least pred_steps + 1 = "
+            f"{cfg.pred_steps + 1} frames (or null for the whole window), got {window}"
+        )
