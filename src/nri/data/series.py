@@ -28,7 +28,10 @@ class Series:
             None when the data come without a graph.
         feature_names, object_names, sample_names: one name each.
         source: where the data came from.
-        times: time stamps ``[S, T]`` (CSV input), else None.
+        times: time stamps ``[S, T]`` float64 (CSV input), else None: seconds since
+            ``time_origin`` when the CSV had ISO time stamps, else the user's numbers.
+        time_origin: the ISO stamp of time 0 when the CSV had ISO time stamps (then
+            ``times`` are seconds since it), None for numeric times or no times.
     """
 
     x: np.ndarray
@@ -38,6 +41,7 @@ class Series:
     sample_names: tuple[str, ...]
     source: str
     times: np.ndarray | None = None
+    time_origin: str | None = None
 
     @property
     def n_samples(self) -> int:
@@ -74,6 +78,7 @@ def make_series(
     sample_names: tuple[str, ...] | None = None,
     source: str = "array",
     times: np.ndarray | None = None,
+    time_origin: str | None = None,
 ) -> Series:
     """Check arrays and build a :class:`Series` (default names: f0.., 0.., 0..).
 
@@ -121,6 +126,7 @@ def make_series(
         sample_names=_names(sample_names, s, "", "sample_names", source),
         source=source,
         times=None if times is None else np.asarray(times, dtype=np.float64),
+        time_origin=time_origin,
     )
 
 
@@ -165,6 +171,7 @@ def windows_of(
     source: str,
     window: int,
     stride: int | None,
+    time_origin: str | None = None,
 ) -> Series:
     """Windows of ``window`` frames, ``stride`` apart, of samples of any lengths.
 
@@ -193,6 +200,7 @@ def windows_of(
         sample_names=tuple(names),
         source=source,
         times=np.stack(cut_t),
+        time_origin=time_origin,
     )
 
 
@@ -210,7 +218,7 @@ def make_windows(series: Series, window: int, stride: int | None = None) -> Seri
         times = [np.arange(series.n_frames, dtype=np.float64)] * series.n_samples
     out = windows_of(
         list(series.x), times, list(series.sample_names), list(series.object_names),
-        series.feature_names, series.source, window, stride,
+        series.feature_names, series.source, window, stride, series.time_origin,
     )  # fmt: skip
     if series.edges is not None:
         per = (series.n_frames - window) // (window if stride is None else stride) + 1
