@@ -18,7 +18,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-__all__ = ["atomic_path", "write_json_atomic", "write_text_atomic"]
+from nri.errors import OutputPathError
+
+__all__ = ["atomic_path", "make_out_dir", "write_json_atomic", "write_text_atomic"]
 
 
 def _umask() -> int:
@@ -56,3 +58,42 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON (non-JSON values as ``str``) to ``path``
     atomically."""
     write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
+
+
+def make_out_dir(path: str | Path, flag: str = "--out") -> bool:
+    """Create the output directory ``path`` (with its parents) unless it exists, and
+    check that files can be written into it.
+
+    Args:
+        path: the directory.
+        flag: the option that named it, for messages.
+
+    Returns:
+        True when this call created the directory (the caller may remove it again
+        if its work fails).
+
+    Raises:
+        OutputPathError: one line naming the path: it (or a parent) is a file, or it
+            cannot be created or written.
+    """
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            what = "is a file" if p == path else f"is a file, so {path} cannot be made"
+            raise OutputPathError(
+                f"{flag} {path}: {p} {what}; give a directory (created if needed)"
+            )
+    existed = path.is_dir()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputPathError(
+            f"{flag} {path}: cannot create the directory ({err.strerror or err}); "
+            "give a directory you can write to"
+        ) from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise OutputPathError(
+            f"{flag} {path}: the directory is not writable; give a directory you can "
+            "write to"
+        )
+    return not existed

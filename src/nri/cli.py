@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from nri import cli_experiment, cli_user
 from nri.cli_args import nonneg_float, positive_int
 from nri.config import preset_names
-from nri.errors import TrainingStopped
+from nri.errors import DataNotice, TrainingStopped
 
 EXIT_USER_ERROR = 2
 EXIT_SIGTERM = 143  # 128 + SIGTERM, what a shell reports for a job killed by it
@@ -337,11 +338,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _show_notices(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001, ANN202
+    """Data notices (a dropped index column, samples cut at gaps) as one line each."""
+    if issubclass(category, DataNotice):
+        print(f"nri: notice: {message}", file=sys.stderr)
+    else:
+        _SHOW_WARNING(message, category, filename, lineno, file, line)
+
+
+_SHOW_WARNING = warnings.showwarning
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", DataNotice)
+            warnings.showwarning = _show_notices
+            return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("nri: interrupted", file=sys.stderr)
         return 130

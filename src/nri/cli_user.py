@@ -85,12 +85,29 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "--x-key", default=None, help="array name of the trajectories (.npz)"
     )
     p.add_argument(
+        "--on-gap",
+        choices=["cut", "drop"],
+        default=None,
+        help="CSV samples whose time stamps are not equally spaced (a missing time "
+        "stamp): cut them at the gaps into pieces, or drop them (default: refuse)",
+    )
+    p.add_argument(
+        "--edge-threshold",
+        type=float,
+        default=None,
+        metavar="T",
+        help="edges are weights: weight > T is an interaction (1), else 0 (default: "
+        "edges must be labels 0..K-1, -1 unknown)",
+    )
+    p.add_argument(
         "--suffix", default=None, help="which data set of a directory with several"
     )
     p.set_defaults(func=_cmd_import)
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    import json
+
     from nri.data.custom import import_data, suggested_settings
     from nri.data.dataset import load_dataset
 
@@ -98,7 +115,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         args.file, args.out, name=args.name, valid_frac=args.valid_frac,
         test_frac=args.test_frac, seed=args.seed, window=args.window,
         stride=args.stride, feature_groups=args.norm_groups, x_key=args.x_key,
-        suffix=args.suffix,
+        suffix=args.suffix, on_gap=args.on_gap, edge_threshold=args.edge_threshold,
     )  # fmt: skip
     name = meta.name[len("meta_") : -len(".json")]
     data = load_dataset(args.out, name)
@@ -108,6 +125,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
     sets = [f"data.suffix={name}", "model.skip_first=true",
             f"model.n_features={data.n_features}"]  # fmt: skip
     sets += [f"model.{k}={v}" for k, v in settings.items()]
+    k = json.loads(meta.read_text()).get("n_edge_types")
+    if k is not None and k > 2:
+        sets.append(f"model.n_edge_types={k}")  # type 0 = no interaction
     print("train a model on it (CPU, minutes):")
     words = ["nri", "train", "--preset", "cpu", "--data", str(args.out),
              "--out", f"runs/{name}"]  # fmt: skip

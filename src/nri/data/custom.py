@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,15 @@ import torch
 
 import nri
 from nri import graph
-from nri.atomic import write_json_atomic
+from nri.atomic import make_out_dir, write_json_atomic
 from nri.data import dataset as ds
 from nri.data.dataset import DataError, LoadedData, Split
 from nri.data.importers import read_series
+from nri.data.labels import n_edge_types
 from nri.data.normalize import Normalizer
 from nri.data.series import Series
+from nri.data.time_axis import OnGap
+from nri.errors import OutputPathError
 from nri.sim.io import SPLITS, marker_name, meta_name
 
 
@@ -60,20 +64,17 @@ def _check_name(name: str) -> str:
     return name
 
 
-def write_data_dir(
-    splits: Mapping[str, Series],
-    out: str | Path,
-    name: str,
-    feature_groups: tuple[int, ...] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> Path:
-    """Write the generic layout, safely (``*.partial`` files renamed when all are
-    written, an ``.incomplete_<name>`` marker meanwhile, metadata last).
+def check_splits(
+    splits: Mapping[str, Series], feature_groups: tuple[int, ...] | None = None
+) -> None:
+    """Everything ``nri train`` will check about the data, done before anything is
+    written: the splits agree in objects and features, the normaliser fits on the
+    training split (no constant feature, valid groups), every split is finite after
+    normalisation, and the trajectories are long enough for a model.
 
-    Returns:
-        The path of ``meta_<name>.json``.
+    Raises:
+        DataError: one line naming the split, feature or length.
     """
-    name = _check_name(name)
     if set(splits) != set(SPLITS):
         raise DataError(f"need the splits {SPLITS}, got {sorted(splits)}")
     first = splits["train"]
@@ -83,11 +84,37 @@ def write_data_dir(
                 f"split {split} has {s.n_objects} objects x {s.n_features} features, "
                 f"train {first.n_objects} x {first.n_features}"
             )
+    norm = ds.fit_normalizer(first.x, first.feature_names, feature_groups)
+    for split, s in splits.items():
+        ds.normalise(norm, s.x, split, s.source)
+    suggested_settings(first.n_frames, splits["test"].n_frames)
+
+
+def write_data_dir(
+    splits: Mapping[str, Series],
+    out: str | Path,
+    name: str,
+    feature_groups: tuple[int, ...] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Path:
+    """Check the splits (:func:`check_splits`), then write the generic layout, safely
+    (``*.partial`` files renamed when all are written, an ``.incomplete_<name>`` marker
+    meanwhile, metadata last). A failure leaves no data set behind (and removes
+    ``out`` when this call created it).
+
+    Returns:
+        The path of ``meta_<name>.json``.
+
+    Raises:
+        DataError: bad data (nothing is written); OutputPathError: ``out`` is a file
+            or cannot be written.
+    """
+    name = _check_name(name)
+    check_splits(splits, feature_groups)
+    first = splits["train"]
     with_edges = all(s.edges is not None for s in splits.values())
-    if feature_groups is not None:  # validates the groups on the training data
-        ds.fit_normalizer(first.x, first.feature_names, feature_groups)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    created = make_out_dir(out)
     files: dict[Path, Path] = {}
     try:
         for split, s in splits.items():
@@ -103,10 +130,20 @@ def write_data_dir(
                     f.flush()
                     os.fsync(f.fileno())
                 files[part] = final
-    except BaseException:
+    except BaseException as err:
         for part in files:
             part.unlink(missing_ok=True)
+        if created:
+            shutil.rmtree(out, ignore_errors=True)
+        if isinstance(err, OSError):
+            raise OutputPathError(
+                f"cannot write the data set into {out}: {err.strerror or err}"
+            ) from None
         raise
+    k = max(
+        (n_edge_types(s.edges) for s in splits.values() if s.edges is not None),
+        default=None,
+    )
     meta = {
         "format": "nri-dataset",
         "system": ds.CUSTOM,
@@ -116,7 +153,10 @@ def write_data_dir(
         "object_names": list(first.object_names),
         "feature_groups": None if feature_groups is None else list(feature_groups),
         "has_edges": with_edges,
-        "edges_layout": "[S, N, N] labels indexed [receiver, sender]; 1 = interaction",
+        "n_edge_types": k if with_edges else None,
+        "edges_layout": "[S, N, N] labels indexed [receiver, sender]; 0 = no "
+        "interaction, 1..K-1 = interaction types, -1 = unknown",
+        "time_origin": first.time_origin,
         "splits": {
             split: {
                 "n_samples": s.n_samples,
@@ -151,29 +191,36 @@ def import_data(
     feature_groups: tuple[int, ...] | None = None,
     x_key: str | None = None,
     suffix: str | None = None,
+    on_gap: OnGap | None = None,
+    edge_threshold: float | None = None,
 ) -> Path:
     """Read own data (any format), split it and write a standard data directory.
 
     A data set directory keeps its own train/valid/test splits; a file is split at
     random into ``1 - valid_frac - test_frac`` / ``valid_frac`` / ``test_frac`` of its
-    samples (after cutting them into windows, when ``window`` is given).
+    samples (after cutting them into windows, when ``window`` is given). ``on_gap``
+    ("cut" or "drop") handles CSV samples that are not equally spaced in time;
+    ``edge_threshold`` turns edge weights into 0/1 labels. Everything is checked
+    before anything is written (:func:`check_splits`).
 
     Returns:
         The path of ``meta_<name>.json`` in ``out``.
     """
     path = Path(path)
+    out = Path(out)
+    if out.exists() and not out.is_dir():  # before the (possibly long) read
+        make_out_dir(out)
     name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem).lstrip("._-") or "data"
+    opts = {"window": window, "stride": stride, "on_gap": on_gap,
+            "edge_threshold": edge_threshold}  # fmt: skip
     if path.is_dir():
-        splits = {
-            s: read_series(path, s, suffix, window=window, stride=stride)
-            for s in SPLITS
-        }
+        splits = {s: read_series(path, s, suffix, **opts) for s in SPLITS}
         how: dict[str, Any] = {"split": "kept from the source"}
     else:
-        series = read_series(path, x_key=x_key, window=window, stride=stride)
+        series = read_series(path, x_key=x_key, **opts)
         splits = split_series(series, valid_frac, test_frac, seed)
         how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
-    extra = {"source": str(path), "import": {**how, "window": window, "stride": stride}}
+    extra = {"source": str(path), "import": {**how, **opts}}
     return write_data_dir(splits, out, name, feature_groups, extra)
 
 
@@ -200,7 +247,7 @@ def load_file_dataset(
     out = {}
     for s in splits:
         p = parts[s]
-        x = normalizer.transform(p.x).astype(np.float32)
+        x = ds.normalise(normalizer, p.x, s, str(path))
         e = p.n_objects * (p.n_objects - 1)
         labels = np.full((p.n_samples, e), -1) if p.edges is None else p.edges
         out[s] = Split(torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64)))

@@ -33,6 +33,7 @@ from nri.data.files import (
     resolve_dataset,
     system_of,
 )
+from nri.data.labels import to_labels
 from nri.data.normalize import Normalizer
 from nri.sim.io import SPLITS, marker_name
 
@@ -43,10 +44,12 @@ __all__ = [
     "DataError",
     "LoadedData",
     "Split",
+    "check_finite_splits",
     "edge_labels",
     "feature_names",
     "fit_normalizer",
     "load_dataset",
+    "normalise",
     "physical_split",
 ]
 
@@ -133,11 +136,15 @@ class LoadedData:
         lines = [f"data set {self.suffix} ({self.system}) from {self.source}"]
         for name, s in self.splits.items():
             known = s.edges[s.edges >= 0]
-            labels = (
-                f"label-1 fraction {known.float().mean().item():.4f}"
-                if known.numel()
-                else "no edge labels"
-            )
+            if not known.numel():
+                labels = "no edge labels"
+            elif int(known.max()) > 1:  # K > 2 edge types: the fraction of each
+                frac = torch.bincount(known).float() / known.numel()
+                labels = "label fractions " + ", ".join(
+                    f"{k}: {v:.4f}" for k, v in enumerate(frac.tolist())
+                )
+            else:
+                labels = f"label-1 fraction {known.float().mean().item():.4f}"
             lines.append(
                 f"  {name:5s}: {s.x.shape[0]:6d} samples x {s.x.shape[1]} objects x "
                 f"{s.x.shape[2]} frames x {s.x.shape[3]} features; "
@@ -150,19 +157,31 @@ class LoadedData:
         return "\n".join(lines)
 
 
-def edge_labels(adj: np.ndarray, system: str) -> np.ndarray:
+def edge_labels(
+    adj: np.ndarray,
+    system: str,
+    source: str = "edges",
+    threshold: float | None = None,
+) -> np.ndarray:
     """Relation matrices ``[S, n, n]`` -> int64 labels ``[S, E]`` (spec/data.md 3.4).
 
     Springs/charged use the original's truncating cast of ``(A + 1) / 2`` (springs 1 ->
-    1, 0 -> 0; charged +1 (equal charges) -> 1, -1 -> 0); Kuramoto couplings are 0/1 as
-    they are.
+    1, 0 -> 0; charged +1 (equal charges) -> 1, -1 -> 0). Kuramoto couplings and own
+    data are labels 0..K-1 (-1 unknown) checked by :func:`nri.data.labels.to_labels`
+    (weights are refused, or binarised with ``threshold``); ``source`` names the file.
     """
-    labels = adj if system in ("kuramoto", CUSTOM) else (adj + 1) / 2
-    return graph.to_edges_np(np.asarray(labels)).astype(np.int64)
+    if system in ("kuramoto", CUSTOM):
+        off = graph.to_edges_np(np.asarray(adj))  # [S, E], the diagonal is not a label
+        return to_labels(off, source, threshold)
+    return graph.to_edges_np(np.asarray((adj + 1) / 2)).astype(np.int64)
 
 
 def physical_split(
-    raw: dict[str, np.ndarray], system: str, keep: tuple[int, ...] = (0, 1, 3)
+    raw: dict[str, np.ndarray],
+    system: str,
+    keep: tuple[int, ...] = (0, 1, 3),
+    source: str = "edges",
+    edge_threshold: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Raw arrays of one split -> trajectories in physical units and edge labels.
 
@@ -170,6 +189,8 @@ def physical_split(
         raw: the arrays of :func:`read_split`.
         system: "springs", "charged", "kuramoto", "particles" or "custom".
         keep: the Kuramoto features kept (ignored for other systems).
+        source: the edge file, for messages.
+        edge_threshold: binarise own data's edge weights (:func:`edge_labels`).
 
     Shapes:
         returns x ``[S, N, T, F]`` float64 and labels ``[S, E]`` int64 (None when the
@@ -185,7 +206,11 @@ def physical_split(
         )  # [S,n,T,2]
         vel = np.asarray(raw["vel"], dtype=np.float64).transpose(0, 3, 1, 2)
         x = np.concatenate([loc, vel], axis=-1)  # [S, n, T, 4]
-    labels = edge_labels(np.asarray(raw["edges"]), system) if "edges" in raw else None
+    labels = (
+        edge_labels(np.asarray(raw["edges"]), system, source, edge_threshold)
+        if "edges" in raw
+        else None
+    )
     return x, labels
 
 
@@ -233,6 +258,53 @@ def fit_normalizer(
         mins.append(lo)
         maxs.append(hi)
     return Normalizer(groups=groups, mins=tuple(mins), maxs=tuple(maxs), names=names)
+
+
+def normalise(
+    normalizer: Normalizer, x: np.ndarray, split: str, source: str
+) -> np.ndarray:
+    """Map one split to the normalised float32 the models read, refusing values that
+    are not finite there (an outlier such as 1e308 overflows the mapping).
+
+    Shapes:
+        x ``[S, N, T, F]`` in physical units -> ``[S, N, T, F]`` float32.
+
+    Raises:
+        DataError: naming the feature, the split and the first bad value.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = normalizer.transform(np.asarray(x, dtype=np.float64)).astype(np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = tuple(int(v) for v in np.argwhere(bad)[0])  # (sample, object, time, f)
+        f = i[3]
+        name = normalizer.names[f] if len(normalizer.names) == out.shape[-1] else f
+        g = normalizer.groups[f]
+        lo, hi = normalizer.mins[g], normalizer.maxs[g]
+        raise DataError(
+            f"{source}: feature {name!r} of the {split} split is not finite after "
+            f"normalisation with the training range [{lo:g}, {hi:g}] ({int(bad.sum())} "
+            f"value(s), the first {float(x[i]):g} at sample {i[0]}, object {i[1]}, "
+            f"time {i[2]}); remove or fix such outliers (e.g. 1e308 placeholders for "
+            "missing values) before importing"
+        )
+    return out
+
+
+def check_finite_splits(data: LoadedData) -> None:
+    """A DataError naming the split and feature of the first non-finite value of a
+    loaded (normalised) data set, e.g. one built by hand in Python."""
+    for name, split in data.splits.items():
+        bad = ~torch.isfinite(split.x)
+        if bool(bad.any()):
+            f = int(bad.reshape(-1, bad.shape[-1]).any(dim=0).nonzero()[0])
+            names = data.normalizer.names
+            feat = names[f] if len(names) == split.x.shape[-1] else f
+            raise DataError(
+                f"{data.source or 'data'}: feature {feat!r} of the {name} split has "
+                f"{int(bad.sum())} non-finite value(s) after normalisation; remove "
+                "or fix such outliers"
+            )
 
 
 def load_dataset(
@@ -302,7 +374,10 @@ def load_dataset(
         stored = 4
     names = feature_names(system, stored, keep, meta)
 
-    physical = {s: physical_split(r, system, keep) for s, r in raw.items()}
+    physical = {
+        s: physical_split(r, system, keep, str(root / f"edges_{s}_{suffix}.npy"))
+        for s, r in raw.items()
+    }
     if normalizer is None:
         train = physical["train"][0]
         if system in ("springs", "charged", "particles"):
@@ -320,7 +395,7 @@ def load_dataset(
     out: dict[str, Split] = {}
     for s in splits:
         x, labels = physical[s]
-        x = normalizer.transform(x).astype(np.float32)
+        x = normalise(normalizer, x, s, f"data set {suffix} in {root}")
         if labels is None:
             e = x.shape[1] * (x.shape[1] - 1)
             labels = np.full((x.shape[0], e), -1, dtype=np.int64)  # unknown

@@ -157,24 +157,29 @@ def _read_custom_split(root: Path, suffix: str, split: str) -> dict[str, np.ndar
     if (root / names["edges"]).exists():
         edges = load_array(root / names["edges"], f"{split} split of {suffix}")
         s, n = feat.shape[:2]
+        if edges.shape == (n, n):  # one graph shared by every sample (StructInfer)
+            edges = np.broadcast_to(edges, (s, n, n))
         if edges.shape != (s, n, n):
             raise DataError(
                 f"{root / names['edges']} has shape {edges.shape}; expected "
-                f"[{s}, {n}, {n}] to match {names['feat']}"
+                f"[{s}, {n}, {n}] to match {names['feat']}, or [{n}, {n}] for one "
+                "graph shared by every sample"
             )
-        check_finite(edges, root / names["edges"])
-        arrays["edges"] = edges
+        arrays["edges"] = edges  # NaN, inf and weights: refused by nri.data.labels
     return arrays
 
 
 def system_of(root: Path, suffix: str, meta: dict[str, Any] | None) -> str:
     """ "springs", "charged", "kuramoto", "custom" or "particles" (unknown), from the
-    metadata file when there is one, else from the file names."""
+    metadata file when there is one, else from the file names.
+
+    ``feat_``/``edges_`` files without metadata are own data (:data:`CUSTOM`: every
+    feature is kept); only our metadata makes a set a Kuramoto one (whose scaled phase
+    the loader drops)."""
     if meta is not None:
         return str(meta["system"])
     if (root / f"feat_train_{suffix}.npy").exists():
-        has_edges = (root / f"edges_train_{suffix}.npy").exists()
-        return "kuramoto" if has_edges else CUSTOM
+        return CUSTOM
     for name in ("springs", "charged"):
         if suffix.startswith(name):
             return name

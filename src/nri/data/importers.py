@@ -12,11 +12,13 @@ Formats:
 * ``.npz``: the trajectories under ``x`` (or ``feat``, ``features``,
   ``trajectories``, or the only array), optional ``edges`` (``[S, N, N]`` indexed
   [receiver, sender], ``[S, E]`` in :mod:`nri.graph` order, or ``[N, N]``/``[E]`` for
-  one graph shared by all samples; labels 0/1, -1 = unknown), optional string arrays
+  one graph shared by all samples; labels 0..K-1, -1 = unknown; weights only with
+  ``edge_threshold``), optional string arrays
   ``feature_names`` and ``object_names``.
 * ``.csv``/``.tsv``: long format, one row per (sample, time, object); a header with
-  the columns ``sample`` (optional: one sample), ``time`` (numbers or ISO dates),
-  ``object`` and one column per feature (as ``DataFrame.to_csv(index=False)`` writes).
+  the columns ``sample`` (optional: one sample), ``time`` (numbers or ISO stamps,
+  equally spaced), ``object`` and one column per feature (as
+  ``DataFrame.to_csv(index=False)`` writes; a leading unnamed index column is dropped).
 * a directory: a data set in the original NRI layout or written by ``nri import``.
 
 :func:`nri.data.custom.import_data` turns any of them into a standard data directory
@@ -38,6 +40,7 @@ from nri.data import files
 from nri.data.dataset import DataError
 from nri.data.long_csv import read_csv
 from nri.data.series import Series, make_series, make_windows
+from nri.data.time_axis import OnGap
 from nri.sim.io import SPLITS
 
 __all__ = [
@@ -76,8 +79,11 @@ def read_npy(path: str | Path) -> Series:
     return make_series(arr, source=str(path))
 
 
-def read_npz(path: str | Path, x_key: str | None = None) -> Series:
-    """An ``.npz`` archive: trajectories, optional edges and names (module docstring)."""
+def read_npz(
+    path: str | Path, x_key: str | None = None, edge_threshold: float | None = None
+) -> Series:
+    """An ``.npz`` archive: trajectories, optional edges and names (module docstring);
+    ``edge_threshold`` binarises edge weights (:func:`nri.data.labels.to_labels`)."""
     path = Path(path)
     archive = _np_load(path)
     if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -109,6 +115,7 @@ def read_npz(path: str | Path, x_key: str | None = None) -> Series:
         object_names=_opt(get, "object_names"),
         sample_names=_opt(get, "sample_names"),
         source=str(path),
+        edge_threshold=edge_threshold,
     )
 
 
@@ -116,16 +123,24 @@ def _opt(arrays: dict[str, np.ndarray], key: str) -> tuple[str, ...] | None:
     return tuple(str(v) for v in arrays[key].ravel()) if key in arrays else None
 
 
-def read_nri(path: str | Path, split: str, suffix: str | None = None) -> Series:
+def read_nri(
+    path: str | Path,
+    split: str,
+    suffix: str | None = None,
+    edge_threshold: float | None = None,
+) -> Series:
     """One split of a data set directory (original NRI layout or ``nri import``'s),
-    in physical units, with the features :func:`~nri.data.dataset.load_dataset` uses."""
+    in physical units, with the features :func:`~nri.data.dataset.load_dataset` uses;
+    ``edge_threshold`` binarises own data's edge weights."""
     root, suffix = files.resolve_dataset(path, suffix)
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose from {SPLITS}")
     meta = files.read_meta(root, suffix)
     system = files.system_of(root, suffix, meta)
     raw = files.read_split(root, suffix, split, system)
-    x, labels = ds.physical_split(raw, system)
+    edge_file = str(root / f"edges_{split}_{suffix}.npy")
+    x, labels = ds.physical_split(raw, system, source=edge_file,
+                                  edge_threshold=edge_threshold)  # fmt: skip
     stored = raw["feat"].shape[3] if "feat" in raw else 4
     names = ds.feature_names(system, stored, (0, 1, 3), meta)
     objects = (meta or {}).get("object_names")
@@ -145,23 +160,28 @@ def read_series(
     x_key: str | None = None,
     window: int | None = None,
     stride: int | None = None,
+    on_gap: OnGap | None = None,
+    edge_threshold: float | None = None,
 ) -> Series:
     """Any supported input by its extension (a directory: one ``split`` of a data set).
 
-    ``window``/``stride`` cut the samples into windows (:func:`make_windows`).
+    ``window``/``stride`` cut the samples into windows (:func:`make_windows`);
+    ``on_gap`` ("cut" or "drop") handles CSV samples whose time steps are not equal
+    (:func:`nri.data.time_axis.even_pieces`; default: refuse them);
+    ``edge_threshold`` turns edge weights into 0/1 labels (default: refuse weights).
     """
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist")
     ext = path.suffix.lower()
     if path.is_dir():
-        series = read_nri(path, split, suffix)
+        series = read_nri(path, split, suffix, edge_threshold)
     elif ext == ".npz":
-        series = read_npz(path, x_key)
+        series = read_npz(path, x_key, edge_threshold)
     elif ext == ".npy":
         series = read_npy(path)
     elif ext in (".csv", ".tsv", ".txt"):
-        return read_csv(path, window, stride)
+        return read_csv(path, window, stride, on_gap)
     else:
         raise DataError(
             f"{path}: unknown format {ext or '(no extension)'}; give a .npz, .npy or "

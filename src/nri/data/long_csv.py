@@ -1,51 +1,148 @@
 """Long-format CSV: one row per (sample, time, object), one column per feature.
 
 The layout ``DataFrame.to_csv(index=False)`` writes for a tidy table: a header with the
-columns ``sample`` (optional: one sample), ``time`` (numbers or ISO dates), ``object`` and
-one column per feature. Rows may come in any order.
+columns ``sample`` (optional: one sample), ``time`` (numbers or ISO stamps), ``object``
+and one column per feature. Rows may come in any order. pandas reads the table; this
+module keeps the checks that matter for relational inference (one row per sample, time
+and object; equally spaced frames), each failing with one line that names the file,
+the line and the column.
+
+A leading unnamed column (the index that ``DataFrame.to_csv()`` writes without
+``index=False``) is dropped with a :class:`~nri.errors.DataNotice`.
 """
 
 from __future__ import annotations
 
 import csv
+import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from nri.data.dataset import DataError
+from nri.data.files import DataError
 from nri.data.series import Series, make_series, windows_of
+from nri.data.time_axis import OnGap, even_pieces, parse_times
+from nri.errors import DataNotice
+
+ROLES = ("sample", "time", "object")
+NA_CELLS = ["", "NA", "N/A", "n/a", "NaN", "nan", "-nan", "null", "NULL", "None",
+            "#N/A", "<NA>"]  # fmt: skip
+_INDEX_NAME = re.compile(r"^(|Unnamed: 0)$")
 
 
-def _sorted_ids(values: list[str]) -> tuple[list[str], np.ndarray]:
-    """Unique ids (numeric order when all are numbers) and each value's index."""
-    uniq = sorted(set(values))
+def _header(path: Path) -> tuple[list[str], str]:
+    """The raw header fields and the delimiter (``,``, ``;`` or tab)."""
     try:
-        uniq.sort(key=float)
-    except ValueError:
-        pass  # text ids: alphabetical
-    pos = {v: i for i, v in enumerate(uniq)}
-    return uniq, np.fromiter(
-        (pos[v] for v in values), dtype=np.int64, count=len(values)
-    )
-
-
-def _times(values: list[str], path: Path, lines: np.ndarray) -> np.ndarray:
+        with path.open(newline="", encoding="utf-8-sig") as f:
+            head = f.read(65536)
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read {path}: {err}") from None
     try:
-        return np.array(values, dtype=np.float64)
-    except ValueError:
-        pass
-    try:  # ISO dates / date-times -> seconds
-        stamps = np.array(values, dtype="datetime64[ns]")
-        return (stamps - stamps.min()).astype("timedelta64[ns]").astype(
-            np.float64
-        ) / 1e9
-    except ValueError:
-        bad = next((i for i, v in enumerate(values) if not _is_number(v)), 0)
+        delim = csv.Sniffer().sniff(head, delimiters=",;\t").delimiter
+    except csv.Error:
+        delim = "\t" if path.suffix.lower() == ".tsv" else ","
+    first = next((line for line in head.splitlines() if line.strip()), "")
+    return [h.strip() for h in next(csv.reader([first], delimiter=delim), [])], delim
+
+
+def _columns(path: Path, header: list[str]) -> tuple[list[str], bool]:
+    """Check the header: no unnamed or duplicate columns, ``time`` and ``object``
+    present. Returns the names and whether the first column is an unnamed index."""
+    index = len(header) > 1 and bool(_INDEX_NAME.match(header[0]))
+    names = header[1:] if index else header
+    for i, h in enumerate(names):
+        if not h:
+            raise DataError(
+                f"{path}: column {i + 1 + index} of the header has no name; name it "
+                "or remove it (every feature needs a name)"
+            )
+    seen: dict[str, int] = {}
+    for i, h in enumerate(names):
+        key = h.lower() if h.lower() in ROLES else h
+        if key in seen:
+            raise DataError(
+                f"{path}: the header names column {h!r} twice (columns "
+                f"{seen[key] + 1 + index} and {i + 1 + index}); rename or remove one"
+            )
+        seen[key] = i
+    lower = [h.lower() for h in names]
+    missing = [c for c in ("time", "object") if c not in lower]
+    if missing:
         raise DataError(
-            f"{path} line {lines[bad]}: time {values[bad]!r} is neither a number nor "
-            "an ISO date; give time as a number (e.g. seconds or a frame index)"
-        ) from None
+            f"{path}: no column {' or '.join(repr(c) for c in missing)} in the header "
+            f"{names}; expected columns sample, time, object, then one per feature"
+        )
+    return names, index
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """The table as strings (ids, time) and text cells; the checked column names."""
+    header, delim = _header(path)
+    names, index = _columns(path, header)
+    if index:
+        warnings.warn(
+            f"{path}: dropped the unnamed first column (a table index, as "
+            "DataFrame.to_csv() writes without index=False)",
+            DataNotice,
+            stacklevel=3,
+        )
+    try:
+        df = pd.read_csv(
+            path, sep=delim, header=0, names=header if not index else ["", *names],
+            usecols=names, dtype=str, keep_default_na=False, na_filter=False,
+            skipinitialspace=True, encoding="utf-8-sig", engine="c",
+        )  # fmt: skip
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read {path}: {err}") from None
+    except (pd.errors.ParserError, ValueError) as err:
+        text = " ".join(str(err).split())
+        raise DataError(f"cannot read {path}: {text}") from None
+    if len(df) == 0:
+        raise DataError(f"{path} has no data rows (a header and one row per value)")
+    return df, names  # a short row: its missing fields are empty cells
+
+
+def _ids(cells: np.ndarray) -> tuple[list[str], np.ndarray]:
+    """Unique ids (numeric order when all are numbers) and each cell's index."""
+    codes, uniq = pd.factorize(cells)
+    uniq = [str(u) for u in uniq]
+    try:
+        order = np.argsort([float(u) for u in uniq], kind="stable")
+    except ValueError:
+        order = np.argsort(np.array(uniq, dtype=object), kind="stable")  # alphabetical
+    rank = np.empty(len(uniq), dtype=np.int64)
+    rank[order] = np.arange(len(uniq))
+    return [uniq[i] for i in order], rank[codes]
+
+
+def _features(
+    df: pd.DataFrame, cols: list[str], path: Path, lines: np.ndarray
+) -> np.ndarray:
+    """Feature cells -> float64 ``[R, F]``; one line for a missing or bad cell."""
+    values = np.empty((len(df), len(cols)), dtype=np.float64)
+    for j, c in enumerate(cols):
+        cells = df[c].str.strip()
+        missing = cells.isin(NA_CELLS).to_numpy()
+        if missing.any():
+            i = int(np.argmax(missing))
+            raise DataError(
+                f"{path} line {lines[i]}: missing value in column {c!r}; fill or "
+                "interpolate the gaps, or drop the samples that have them"
+            )
+        num = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+        bad = ~np.isfinite(num)
+        if bad.any():
+            i = int(np.argmax(bad))
+            what = "is not finite" if _is_number(cells.iloc[i]) else "is not a number"
+            raise DataError(
+                f"{path} line {lines[i]}: column {c!r} = {cells.iloc[i]!r} {what}; "
+                "give every feature cell as a finite number"
+            )
+        values[:, j] = num
+    return values
 
 
 def _is_number(text: str) -> bool:
@@ -56,72 +153,55 @@ def _is_number(text: str) -> bool:
     return True
 
 
+def _id_column(df: pd.DataFrame, col: str, path: Path, lines: np.ndarray) -> Any:
+    cells = df[col].str.strip().to_numpy(dtype=object)
+    empty = cells == ""
+    if empty.any():
+        raise DataError(
+            f"{path} line {lines[int(np.argmax(empty))]}: empty {col.lower()!r} cell; "
+            f"every row needs its {col.lower()}"
+        )
+    return cells
+
+
 def read_csv(
-    path: str | Path, window: int | None = None, stride: int | None = None
+    path: str | Path,
+    window: int | None = None,
+    stride: int | None = None,
+    on_gap: OnGap | None = None,
 ) -> Series:
     """A long-format CSV: one row per (sample, time, object), one column per feature.
 
     Objects and samples are ordered by id (numerically when every id is a number);
-    frames by time. Every object needs a row at every time step of its sample. With
-    ``window`` every sample is cut into windows of that many frames (samples of
-    different lengths are then allowed); see :func:`make_windows`.
+    frames by time. Every object needs a row at every time step of its sample, and the
+    time steps must be equal (:func:`~nri.data.time_axis.even_pieces`; ``on_gap``
+    "cut" or "drop" handles samples that are not). With ``window`` every sample is cut
+    into windows of that many frames (samples of different lengths are then allowed);
+    see :func:`~nri.data.series.make_windows`.
+
+    Returns:
+        A :class:`Series` with ``times [S, T]`` (numbers as given, or seconds since
+        ``time_origin`` for ISO stamps).
+
+    Raises:
+        DataError: one line naming the file, line and column of the problem.
     """
     path = Path(path)
-    try:
-        with path.open(newline="", encoding="utf-8-sig") as f:
-            head = f.read(4096)
-            f.seek(0)
-            try:
-                dialect: Any = csv.Sniffer().sniff(head, delimiters=",;\t")
-            except csv.Error:
-                dialect = csv.excel_tab if path.suffix == ".tsv" else csv.excel
-            rows = [
-                r for r in csv.reader(f, dialect) if r and any(c.strip() for c in r)
-            ]
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read {path}: {err}") from None
-    if len(rows) < 2:
-        raise DataError(f"{path} has no data rows (a header and one row per value)")
-    header = [h.strip() for h in rows[0]]
-    lower = [h.lower() for h in header]
-    missing = [c for c in ("time", "object") if c not in lower]
-    if missing:
-        raise DataError(
-            f"{path}: no column {' or '.join(repr(c) for c in missing)} in the header "
-            f"{header}; expected columns sample, time, object, then one per feature"
-        )
-    col = {c: lower.index(c) for c in ("sample", "time", "object") if c in lower}
-    feat_cols = [i for i in range(len(header)) if i not in col.values()]
+    df, names = _read_table(path)
+    role = {h.lower(): h for h in names if h.lower() in ROLES}
+    feat_cols = [h for h in names if h.lower() not in ROLES]
     if not feat_cols:
-        raise DataError(f"{path}: no feature columns besides {list(col)}")
-    body = rows[1:]
-    lines = np.arange(2, len(body) + 2)
-    width = len(header)
-    for i, r in enumerate(body):
-        if len(r) != width:
-            raise DataError(
-                f"{path} line {lines[i]} has {len(r)} fields, the header has {width}"
-            )
-    values = np.empty((len(body), len(feat_cols)), dtype=np.float64)
-    for i, r in enumerate(body):
-        for j, c in enumerate(feat_cols):
-            cell = r[c].strip()
-            try:
-                v = float(cell) if cell else np.nan
-            except ValueError:
-                raise DataError(
-                    f"{path} line {lines[i]}: {header[c]} = {cell!r} is not a number"
-                ) from None
-            if not np.isfinite(v):
-                raise DataError(
-                    f"{path} line {lines[i]}: missing value in column {header[c]!r}; "
-                    "fill or interpolate the gaps, or drop the samples that have them"
-                )
-            values[i, j] = v
-    sample_ids = [r[col["sample"]].strip() for r in body] if "sample" in col else None
-    s_names, s_idx = _sorted_ids(sample_ids or ["0"] * len(body))
-    o_names, o_idx = _sorted_ids([r[col["object"]].strip() for r in body])
-    t = _times([r[col["time"]].strip() for r in body], path, lines)
+        raise DataError(f"{path}: no feature columns besides {list(role)}")
+    lines = np.arange(2, len(df) + 2)
+    values = _features(df, feat_cols, path, lines)
+    if "sample" in role:
+        s_cells = _id_column(df, role["sample"], path, lines)
+    else:
+        s_cells = np.full(len(df), "0", dtype=object)
+    s_names, s_idx = _ids(s_cells)
+    o_names, o_idx = _ids(_id_column(df, role["object"], path, lines))
+    t_text = df[role["time"]].str.strip().to_numpy(dtype=object)
+    t, origin = parse_times(t_text, str(path), lines)
     n = len(o_names)
     if n < 2:
         raise DataError(
@@ -129,8 +209,8 @@ def read_csv(
             "least 2 interacting objects"
         )
     order = np.lexsort((o_idx, t, s_idx))  # by sample, then time, then object
-    s_idx, o_idx, t, values, lines = (
-        a[order] for a in (s_idx, o_idx, t, values, lines)
+    s_idx, o_idx, t, t_text, values, lines = (
+        a[order] for a in (s_idx, o_idx, t, t_text, values, lines)
     )
     same = (np.diff(s_idx) == 0) & (np.diff(t) == 0)
     dup = same & (np.diff(o_idx) == 0)
@@ -138,7 +218,7 @@ def read_csv(
         i = int(np.argmax(dup))
         raise DataError(
             f"{path} lines {lines[i]} and {lines[i + 1]}: two rows for sample "
-            f"{s_names[s_idx[i]]!r}, object {o_names[o_idx[i]]!r}, time {t[i]:g}; "
+            f"{s_names[s_idx[i]]!r}, object {o_names[o_idx[i]]!r}, time {t_text[i]!r}; "
             "keep one row per (sample, time, object)"
         )
     starts = np.flatnonzero(np.r_[True, ~same])  # first row of every (sample, time)
@@ -149,24 +229,29 @@ def read_csv(
         absent = sorted(set(range(n)) - set(o_idx[rows_k].tolist()))
         raise DataError(
             f"{path}: sample {s_names[s_idx[starts[k]]]!r} has no row for object(s) "
-            f"{[o_names[a] for a in absent]} at time {t[starts[k]]:g}; every object "
-            "needs a value at every time step: fill or interpolate the missing rows, "
-            "or drop that time step"
+            f"{[o_names[a] for a in absent]} at time {t_text[starts[k]]!r}; every "
+            "object needs a value at every time step: fill or interpolate the missing "
+            "rows, or drop that time step"
         )
-    frame_sample = s_idx[starts]  # [frames of all samples]
-    lengths = np.bincount(frame_sample, minlength=len(s_names))
-    per_sample = np.split(
-        values.reshape(-1, n, len(feat_cols)), np.cumsum(lengths)[:-1]
-    )
-    time_split = np.split(t[starts], np.cumsum(lengths)[:-1])
-    xs = [a.transpose(1, 0, 2) for a in per_sample]  # [N, T_s, F] each
-    src = str(path)
-    names = tuple(header[c] for c in feat_cols)
+    lengths = np.bincount(s_idx[starts], minlength=len(s_names))
+    cuts = np.cumsum(lengths)[:-1]
+    frames = np.split(values.reshape(-1, n, len(feat_cols)), cuts)  # [T_s, N, F] each
+    f_times = np.split(t[starts], cuts)
+    f_text = np.split(t_text[starts], cuts)
+    unit = " s" if origin is not None else ""
+    pieces = even_pieces(f_times, f_text, s_names, str(path), on_gap, unit)
+    xs = [frames[p.sample][p.start : p.stop].transpose(1, 0, 2) for p in pieces]
+    times = [f_times[p.sample][p.start : p.stop] for p in pieces]
+    p_names = [p.name for p in pieces]
+    src, f_names = str(path), tuple(feat_cols)
     if window is not None:
-        return windows_of(xs, time_split, s_names, o_names, names, src, window, stride)
-    if len(set(lengths.tolist())) > 1:
-        lo, hi = int(lengths.min()), int(lengths.max())
-        short = s_names[int(np.argmin(lengths))]
+        return windows_of(
+            xs, times, p_names, o_names, f_names, src, window, stride, origin
+        )
+    sizes = np.array([x.shape[1] for x in xs])
+    if len(set(sizes.tolist())) > 1:
+        lo, hi = int(sizes.min()), int(sizes.max())
+        short = p_names[int(np.argmin(sizes))]
         raise DataError(
             f"{path}: samples differ in length ({lo} to {hi} time steps; sample "
             f"{short!r} has {lo}); cut every sample to {lo} steps, or import with "
@@ -174,9 +259,10 @@ def read_csv(
         )
     return make_series(
         np.stack(xs),
-        feature_names=names,
+        feature_names=f_names,
         object_names=tuple(o_names),
-        sample_names=tuple(s_names),
+        sample_names=tuple(p_names),
         source=src,
-        times=np.stack(time_split),
+        times=np.stack(times),
+        time_origin=origin,
     )

@@ -16,6 +16,7 @@ import numpy as np
 
 from nri import graph
 from nri.data.dataset import DataError
+from nri.data.labels import to_labels
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,9 @@ class Series:
 
     Attributes:
         x: trajectories ``[S, N, T, F]`` float64.
-        edges: labels ``[S, E]`` int64 in :mod:`nri.graph` order (0/1, -1 unknown), or
-            None when the data come without a graph.
+        edges: labels ``[S, E]`` int64 in :mod:`nri.graph` order (0 no interaction,
+            1..K-1 interaction types, -1 unknown), or None when the data come without
+            a graph.
         feature_names, object_names, sample_names: one name each.
         source: where the data came from.
         times: time stamps ``[S, T]`` float64 (CSV input), else None: seconds since
@@ -79,8 +81,12 @@ def make_series(
     source: str = "array",
     times: np.ndarray | None = None,
     time_origin: str | None = None,
+    edge_threshold: float | None = None,
 ) -> Series:
     """Check arrays and build a :class:`Series` (default names: f0.., 0.., 0..).
+
+    Edges are labels 0..K-1 (-1 unknown) or, with ``edge_threshold``, weights
+    (``weight > edge_threshold`` is an interaction); see :func:`nri.data.labels.to_labels`.
 
     Shapes:
         x ``[S, N, T, F]``; edges ``[S, N, N]`` (indexed [receiver, sender]), ``[S, E]``,
@@ -116,7 +122,11 @@ def make_series(
             f"sample {i[0]}, object {i[1]}, time {i[2]}, feature {i[3]}; fill or "
             "interpolate the gaps, or drop the samples that have them"
         )
-    labels = None if edges is None else _edge_labels(np.asarray(edges), s, n, source)
+    labels = (
+        None
+        if edges is None
+        else _edge_labels(np.asarray(edges), s, n, source, edge_threshold)
+    )
     names = _names(feature_names, f, "f", "feature_names", source)
     return Series(
         x=x,
@@ -141,7 +151,9 @@ def _names(
     return out
 
 
-def _edge_labels(edges: np.ndarray, s: int, n: int, source: str) -> np.ndarray:
+def _edge_labels(
+    edges: np.ndarray, s: int, n: int, source: str, threshold: float | None = None
+) -> np.ndarray:
     e = n * (n - 1)
     if edges.shape in ((n, n), (e,)):
         edges = np.broadcast_to(edges, (s, *edges.shape))  # one graph for all samples
@@ -153,13 +165,7 @@ def _edge_labels(edges: np.ndarray, s: int, n: int, source: str) -> np.ndarray:
             f"(indexed [receiver, sender]), [{s}, {e}] (nri.graph order), [{n}, {n}] "
             f"or [{e}] for one graph"
         )
-    values = np.unique(edges)
-    if not np.isin(values, (-1, 0, 1)).all():
-        raise DataError(
-            f"{source}: edge labels must be 0 (no interaction), 1 (interaction) or -1 "
-            f"(unknown), found {values[:8].tolist()}; binarise them (e.g. weight > 0)"
-        )
-    return np.ascontiguousarray(edges, dtype=np.int64)
+    return np.ascontiguousarray(to_labels(edges, source, threshold))
 
 
 def windows_of(

@@ -26,7 +26,7 @@ from typing import Any, Literal
 import numpy as np
 
 import nri
-from nri.atomic import write_json_atomic
+from nri.atomic import make_out_dir, write_json_atomic
 from nri.sim.charged import ChargedConfig
 from nri.sim.kuramoto import KuramotoConfig, simulate_kuramoto
 from nri.sim.particles import ParticleConfig, simulate
@@ -182,7 +182,7 @@ def write_dataset(
         Path of the metadata file.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    make_out_dir(out)  # one line naming the path when it is a file or not writable
     suffix = cfg.suffix
     started = time.time()
 

@@ -1,0 +1,173 @@
+"""The time column of own data: parsing (numbers or ISO stamps) and even spacing.
+
+Every model assumes equally spaced frames. :func:`parse_times` turns the time cells of a
+long CSV into float64 times (the user's numbers, or seconds since the earliest ISO
+stamp, which is returned as the origin); :func:`even_pieces` finds the samples whose
+frames are not equally spaced (a missing time stamp in the middle, another sampling
+step) and, as the user chose, refuses them, cuts them at the gaps or drops them.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Literal, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from nri.data.files import DataError
+from nri.errors import DataNotice
+
+OnGap = Literal["cut", "drop"]
+ON_GAP_CHOICES: tuple[str, ...] = ("cut", "drop")
+STEP_RTOL = 1e-3  # relative tolerance on a time step (float stamps such as 0.1 * k)
+
+
+def parse_times(
+    text: np.ndarray, source: str, lines: np.ndarray
+) -> tuple[np.ndarray, str | None]:
+    """Time cells (strings, as written) -> float64 times and the ISO origin.
+
+    Args:
+        text: the stripped time cells ``[R]``.
+        source: the file, for messages.
+        lines: the file line of every cell ``[R]``, for messages.
+
+    Returns:
+        ``times [R]`` float64 (the numbers as given, or seconds since the earliest ISO
+        stamp) and that stamp in ISO format (None for numeric times).
+
+    Raises:
+        DataError: an empty cell, or a cell that is neither a number nor an ISO stamp.
+    """
+    cells = pd.Series(text, dtype=object)
+    empty = (cells == "").to_numpy()
+    if empty.any():
+        i = int(np.argmax(empty))
+        raise DataError(
+            f"{source} line {lines[i]}: empty 'time' cell; every row needs a time"
+        )
+    numbers = pd.to_numeric(cells, errors="coerce").to_numpy(dtype=np.float64)
+    if np.isfinite(numbers).all():
+        return numbers, None
+    stamps = _iso(cells)
+    bad = stamps.isna().to_numpy()
+    if bad.all() or (bad.any() and np.isfinite(numbers[bad]).all()):
+        bad = ~np.isfinite(numbers)  # numeric times with a stray cell: name that one
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise DataError(
+            f"{source} line {lines[i]}: time {text[i]!r} is neither a number nor an "
+            "ISO date; give every time as a number (e.g. seconds or a frame index) or "
+            "as an ISO stamp such as 2024-01-31T12:00:00"
+        )
+    origin = stamps.min()
+    seconds = (stamps - origin).dt.total_seconds().to_numpy(dtype=np.float64)
+    return seconds, origin.isoformat()
+
+
+def _iso(cells: pd.Series) -> pd.Series:
+    """ISO stamps (NaT where a cell is not one); mixed UTC offsets are made UTC."""
+    try:
+        return pd.to_datetime(cells, format="ISO8601", errors="coerce")
+    except (ValueError, TypeError):  # mixed time zones
+        return pd.to_datetime(cells, format="ISO8601", errors="coerce", utc=True)
+
+
+class Piece(NamedTuple):
+    """Frames ``start .. stop - 1`` of sample ``sample``, equally spaced."""
+
+    sample: int
+    start: int
+    stop: int
+    name: str
+
+
+def even_pieces(
+    times: list[np.ndarray],
+    text: list[np.ndarray],
+    names: list[str],
+    source: str,
+    on_gap: OnGap | None = None,
+    unit: str = "",
+) -> list[Piece]:
+    """The equally spaced stretches of samples to keep.
+
+    The reference step is the median step of the whole file. A sample whose steps all
+    equal it is kept whole; any other step (a missing time stamp in the middle, an
+    extra one, another sampling rate) is refused with one line naming the sample and
+    the times as written (``on_gap=None``), or the sample is cut at those steps into
+    pieces of at least 2 frames named ``SAMPLE/k`` (``"cut"``), or dropped
+    (``"drop"``); both issue one :class:`~nri.errors.DataNotice`.
+
+    Args:
+        times: one float64 ``[T_s]`` per sample, increasing.
+        text: the same times as the user wrote them, one ``[T_s]`` per sample.
+        names: the sample names.
+        source: the file, for messages.
+        on_gap: None (refuse), "cut" or "drop".
+        unit: the unit of ``times`` in messages (" s" for ISO stamps).
+
+    Raises:
+        DataError: uneven steps and ``on_gap`` None, or nothing left to keep.
+    """
+    if on_gap is not None and on_gap not in ON_GAP_CHOICES:
+        raise DataError(
+            f"on_gap must be one of {ON_GAP_CHOICES} or None, got {on_gap!r}"
+        )
+    steps = [np.diff(t) for t in times]
+    every = np.concatenate(steps) if steps else np.zeros(0)
+    if every.size == 0:
+        return [Piece(i, 0, len(t), names[i]) for i, t in enumerate(times)]
+    ref = float(np.median(every))
+    uneven = [
+        np.flatnonzero(~np.isclose(d, ref, rtol=STEP_RTOL, atol=0)) for d in steps
+    ]
+    bad_samples = [i for i, u in enumerate(uneven) if u.size]
+    if not bad_samples:
+        return [Piece(i, 0, len(t), names[i]) for i, t in enumerate(times)]
+    if on_gap is None:
+        i = bad_samples[0]
+        k = int(uneven[i][0])
+        places = sum(int(uneven[j].size) for j in bad_samples)
+        more = (
+            f" ({places} such places in {len(bad_samples)} sample(s))"
+            if places > 1
+            else ""
+        )
+        raise DataError(
+            f"{source}: sample {names[i]!r} is not equally spaced in time: "
+            f"{text[i][k]!r} is followed by {text[i][k + 1]!r}, a step of "
+            f"{steps[i][k]:g}{unit} where the others are {ref:g}{unit}{more}; the "
+            "models assume equal steps: fill in the missing time stamps, or import "
+            "with --on-gap cut (cut samples at the gaps) or --on-gap drop (drop those "
+            "samples)"
+        )
+    pieces: list[Piece] = []
+    for i, t in enumerate(times):
+        if not uneven[i].size:
+            pieces.append(Piece(i, 0, len(t), names[i]))
+        elif on_gap == "cut":
+            bounds = [0, *(int(k) + 1 for k in uneven[i]), len(t)]
+            kept = [
+                (a, b)
+                for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+                if b - a >= 2
+            ]
+            pieces += [
+                Piece(i, a, b, f"{names[i]}/{n}") for n, (a, b) in enumerate(kept)
+            ]
+    shown = ", ".join(repr(names[i]) for i in bad_samples[:5])
+    shown += ", ..." if len(bad_samples) > 5 else ""
+    what = (
+        f"cut {len(bad_samples)} sample(s) ({shown}) where they are not equally "
+        f"spaced (step {ref:g}{unit}), keeping pieces of 2 or more frames "
+        f"(--on-gap cut)"
+        if on_gap == "cut"
+        else f"dropped {len(bad_samples)} sample(s) that are not equally spaced in "
+        f"time (step {ref:g}{unit}): {shown} (--on-gap drop)"
+    )
+    if not pieces:
+        raise DataError(f"{source}: no equally spaced stretch of 2 frames is left")
+    warnings.warn(f"{source}: {what}", DataNotice, stacklevel=2)
+    return pieces
