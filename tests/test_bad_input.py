@@ -297,6 +297,174 @@ def _simulate_out_is_file(env: Env) -> list[str]:
             "--out", str(env.tmp / "file"), "--quiet"]  # fmt: skip
 
 
+# ---- own data, reading side (issue 14 items 2-7, 12): inputs in env.tmp, outputs in
+# env.tmp / "out"; tests/test_own_data_reading.py runs these cases again and checks
+# that nothing at all was written.
+
+
+def _long_csv(path: Path, times: list[str], samples: int = 4, header: str = "") -> Path:
+    """A long CSV (sample, time, object, x, y) of 3 objects at ``times``."""
+    rows = [header or "sample,time,object,x,y"]
+    for s in range(samples):
+        for k, t in enumerate(times):
+            rows += [
+                f"{s},{t},{o},{np.sin(k + o + s):.4f},{o * k + s}" for o in range(3)
+            ]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _import(env: Env, path: Path, *extra: str) -> list[str]:
+    return ["import", str(path), "--out", str(env.tmp / "out"), *extra]
+
+
+def _csv_duplicate_column(env: Env) -> list[str]:
+    path = _long_csv(env.tmp / "d.csv", [str(t) for t in range(8)],
+                     header="sample,time,object,x,x")  # fmt: skip
+    return _import(env, path)
+
+
+def _csv_unnamed_column(env: Env) -> list[str]:
+    path = _long_csv(env.tmp / "u.csv", [str(t) for t in range(8)],
+                     header="sample,time,object,,y")  # fmt: skip
+    return _import(env, path)
+
+
+def _csv_not_a_number(env: Env) -> list[str]:
+    path = _long_csv(env.tmp / "n.csv", [str(t) for t in range(8)])
+    lines = path.read_text().splitlines()
+    lines[5] = "0,1,1,n/a?,1"  # sample 0, time 1, object 1
+    path.write_text("\n".join(lines) + "\n")
+    return _import(env, path)
+
+
+def _csv_gap(env: Env) -> list[str]:
+    times = [str(t) for t in range(12)]
+    path = _long_csv(env.tmp / "g.csv", times)
+    text = path.read_text().splitlines()  # sample 1 loses time 5: 2 objects' rows...
+    kept = [r for r in text if not r.startswith("1,5,")]
+    path.write_text("\n".join(kept) + "\n")
+    return _import(env, path)
+
+
+def _csv_gap_window(env: Env) -> list[str]:
+    times = [f"{0.5 * t:g}" for t in range(12) if t != 6]  # every sample: 2.5 -> 3.5
+    return _import(env, _long_csv(env.tmp / "w.csv", times), "--window", "4")
+
+
+def _csv_iso_gap(env: Env) -> list[str]:
+    times = [f"2024-03-01T10:{m:02d}:00" for m in range(12) if m != 7]
+    return _import(env, _long_csv(env.tmp / "iso.csv", times))
+
+
+def _npz_huge_value(env: Env) -> list[str]:
+    x = np.random.default_rng(0).normal(size=(10, 3, 8, 2))
+    x[:, 0, 3, 1] = 1e308  # a placeholder in every sample, so in every split
+    np.savez(env.tmp / "huge.npz", x=x, feature_names=np.array(["a", "b"]))
+    return _import(env, env.tmp / "huge.npz")
+
+
+def _data_huge_value(env: Env) -> list[str]:
+    def huge(a: np.ndarray) -> np.ndarray:  # vel [S, T, 2, n]: axis 2 index 0 is vx
+        a = a.copy()
+        a[0, 0, 0, 0] = 1e308
+        return a
+
+    _edit(env.data / "vel_valid_springs3.npy", huge)
+    return ["data", str(env.data)]
+
+
+def _own_dir(env: Env, edges: np.ndarray, feat: int = 2) -> Path:
+    root = env.tmp / "own_dir"  # feat_/edges_ files without metadata
+    root.mkdir()
+    rng = np.random.default_rng(1)
+    for split, s in (("train", 8), ("valid", 4), ("test", 4)):
+        np.save(root / f"feat_{split}_w.npy", rng.normal(size=(s, 3, 10, feat)))
+        e = edges if edges.ndim == 2 else np.broadcast_to(edges[0], (s, 3, 3))
+        np.save(root / f"edges_{split}_w.npy", e)
+    return root
+
+
+def _dir_weighted_edges(env: Env) -> list[str]:
+    w = np.array([[[0, 0.3, 0.7], [0.3, 0, 0.9], [0.7, 0.9, 0]]])
+    return _import(env, _own_dir(env, w))
+
+
+def _dir_nan_edges(env: Env) -> list[str]:
+    e = np.array([[0, 1, np.nan], [1, 0, 0], [np.nan, 0, 0]])
+    return ["data", str(_own_dir(env, e))]
+
+
+def _npz_weighted_edges(env: Env) -> list[str]:
+    x = np.random.default_rng(0).normal(size=(10, 3, 8, 2))
+    w = np.array([[0, 2.5, 0.2], [2.5, 0, 1], [0.2, 1, 0]])
+    np.savez(env.tmp / "w.npz", x=x, edges=w)
+    return _import(env, env.tmp / "w.npz")
+
+
+def _npz_negative_labels(env: Env) -> list[str]:
+    x = np.random.default_rng(0).normal(size=(10, 3, 8, 2))
+    np.savez(
+        env.tmp / "neg.npz", x=x, edges=np.array([[0, -2, 1], [1, 0, 1], [0, 1, 0]])
+    )
+    return _import(env, env.tmp / "neg.npz")
+
+
+def _import_constant_feature(env: Env) -> list[str]:
+    x = np.random.default_rng(0).normal(size=(10, 3, 8, 2))
+    x[..., 1] = 4.0
+    np.savez(env.tmp / "c.npz", x=x, feature_names=np.array(["a", "level"]))
+    return _import(env, env.tmp / "c.npz")
+
+
+def _import_too_short(env: Env) -> list[str]:
+    np.save(env.tmp / "short.npy", np.random.default_rng(0).normal(size=(10, 3, 3, 2)))
+    return _import(env, env.tmp / "short.npy")
+
+
+def _import_out_is_file(env: Env) -> list[str]:
+    np.save(env.tmp / "ok.npy", np.random.default_rng(0).normal(size=(10, 3, 8, 2)))
+    (env.tmp / "out").write_text("not a directory\n")
+    return _import(env, env.tmp / "ok.npy")
+
+
+def _simulate_out_under_file(env: Env) -> list[str]:
+    (env.tmp / "out").write_text("not a directory\n")
+    return ["simulate", "springs", "--train", "2", "--valid", "2", "--test", "2",
+            "--out", str(env.tmp / "out" / "sub"), "--quiet"]  # fmt: skip
+
+
+READING_CASES = [
+    Case("reading: CSV column named twice", _csv_duplicate_column, ("'x' twice",)),
+    Case("reading: CSV column without a name", _csv_unnamed_column, ("no name",)),
+    Case("reading: CSV cell not a number", _csv_not_a_number, ("column 'x'", "n/a?")),
+    Case("reading: CSV time stamp missing in one sample", _csv_gap,
+         ("sample '1'", "'4' is followed by '6'", "--on-gap")),
+    Case("reading: CSV gap bridged by --window", _csv_gap_window,
+         ("'2.5' is followed by '3.5'", "--on-gap")),
+    Case("reading: CSV ISO stamps with a gap", _csv_iso_gap,
+         ("'2024-03-01T10:06:00' is followed by '2024-03-01T10:08:00'", "60 s")),
+    Case("reading: 1e308 in an .npz", _npz_huge_value,
+         ("feature 'b'", "not finite after normalisation")),
+    Case("reading: 1e308 in a data directory", _data_huge_value,
+         ("'vx' of the valid split", "not finite")),
+    Case("reading: weighted graph in a directory", _dir_weighted_edges,
+         ("edges_train_w.npy", "0.3", "--edge-threshold")),
+    Case("reading: NaN edges in a directory", _dir_nan_edges,
+         ("edges_train_w.npy", "with -1")),
+    Case("reading: weighted graph in an .npz", _npz_weighted_edges,
+         ("2.5", "--edge-threshold")),
+    Case("reading: edge label below -1", _npz_negative_labels,
+         ("-2", "--edge-threshold")),
+    Case("reading: constant feature at import", _import_constant_feature,
+         ("'level'", "constant")),
+    Case("reading: too few frames at import", _import_too_short, ("too short",)),
+    Case("reading: import --out is a file", _import_out_is_file, ("--out", "is a file")),
+    Case("reading: simulate --out under a file", _simulate_out_under_file,
+         ("--out", "is a file, so")),
+]  # fmt: skip
+
+
 CASES = [
     # data sets (nri data; the same loader serves train, evaluate and Python)
     Case("NaN in a split", _nan, ("loc_train_springs3.npy", "NaN")),
@@ -353,6 +521,8 @@ CASES = [
     Case("one object", _simulate_one_object, ("objects",)),
     Case("length not a multiple of the sampling", _simulate_bad_length, ("multiple",)),
     Case("output is a file", _simulate_out_is_file, ("file",)),
+    # own data, reading side (issue 14): see READING_CASES above
+    *READING_CASES,
 ]
 
 

@@ -16,6 +16,7 @@ import dataclasses
 import json
 import logging
 import os
+import shutil
 import time
 import warnings
 from pathlib import Path
@@ -31,7 +32,7 @@ from lightning.pytorch.utilities.exceptions import SIGTERMException
 from nri.atomic import write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
-from nri.data.dataset import LoadedData, Split, load_dataset
+from nri.data.dataset import LoadedData, Split, check_finite_splits, load_dataset
 from nri.errors import TrainingStopped
 from nri.models import MODELS
 from nri.training.checkpoint import (
@@ -156,7 +157,6 @@ def fit(
         callbacks: extra Lightning callbacks.
     """
     run_dir = Path(run_dir)
-    last = run_dir / "checkpoints" / "last.ckpt"
     t = config.train  # precision "auto" becomes this machine's choice, saved as such
     t = dataclasses.replace(t, precision=resolve_precision(t.precision, t.accelerator))
     config = dataclasses.replace(config, train=t)
@@ -167,7 +167,7 @@ def fit(
         resume = False  # nothing to resume (killed before it began): start afresh
     elif resume:
         _check_resume_config(run_dir, config)
-    elif (run_dir / "config.yaml").exists():
+    elif (run_dir / "config.yaml").exists() and _has_checkpoint(run_dir):
         raise RunError(
             f"{run_dir} already holds a run; pass --resume to continue it or choose another --out"
         )
@@ -183,12 +183,51 @@ def fit(
         data=dataclasses.replace(config.data, path=data.source, suffix=data.suffix),
     )
     check_compatible(config, data)
+    check_finite_splits(data)  # data built in Python skip load_dataset's check
 
     t = config.train
     if t.threads is not None:
         torch.set_num_threads(t.threads)
     L.seed_everything(t.seed, workers=True, verbose=False)  # the only global seeding
 
+    fresh = rank_zero and not resume
+    created = not run_dir.exists()
+    try:
+        return _start(config, run_dir, data, resume, callbacks, rank_zero)
+    except BaseException:
+        if fresh:  # a run that never wrote a checkpoint must not block a rerun
+            _forget_unstarted(run_dir, created)
+        raise
+
+
+def _has_checkpoint(run_dir: Path) -> bool:
+    return any((run_dir / "checkpoints").glob("*.ckpt"))
+
+
+def _forget_unstarted(run_dir: Path, created: bool) -> None:
+    """Remove what a run that failed before its first checkpoint wrote (config,
+    normaliser, logs), and ``run_dir`` itself when this run created it."""
+    if _has_checkpoint(run_dir):
+        return
+    for name in ("config.yaml", "normalizer.json", "data.json"):
+        (run_dir / name).unlink(missing_ok=True)
+    for name in ("logs", "tb", "checkpoints"):
+        shutil.rmtree(run_dir / name, ignore_errors=True)
+    if created and run_dir.is_dir() and not any(run_dir.iterdir()):
+        run_dir.rmdir()
+
+
+def _start(
+    config: RunConfig,
+    run_dir: Path,
+    data: LoadedData,
+    resume: bool,
+    callbacks: list[Any] | None,
+    rank_zero: bool,
+) -> FitResult:
+    """The part of :func:`fit` that writes into ``run_dir`` and trains."""
+    t = config.train
+    last = run_dir / "checkpoints" / "last.ckpt"
     run_dir.mkdir(parents=True, exist_ok=True)
     if not resume and rank_zero:
         write_text_atomic(

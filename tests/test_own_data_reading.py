@@ -1,0 +1,211 @@
+"""Own data as users bring it, the reading side (issue 14 items 2-7 and 12).
+
+The refusals are in the bad-input catalogue (``READING_CASES`` in test_bad_input.py);
+here they run again and must leave every file as it was (a failed import writes
+nothing). The rest are value checks through the command line: what is accepted must
+come out right.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nri.cli import main
+from nri.config import resolve
+from nri.data.dataset import DataError, load_dataset
+from nri.data.importers import read_series
+from nri.sim.io import DatasetConfig, write_dataset
+from nri.training import module as training_module
+from nri.training.fit import fit
+from test_bad_input import READING_CASES, Env, _own_dir
+
+
+@pytest.fixture(scope="module")
+def springs3(tmp_path_factory) -> Path:
+    data = tmp_path_factory.mktemp("reading") / "data"
+    write_dataset(DatasetConfig(n_objects=3, n_train=8, n_valid=4, n_test=4), data)
+    return data
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def _run(argv: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
+    capsys.readouterr()
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    out = capsys.readouterr()
+    return rc, out.out, out.err.strip()
+
+
+@pytest.mark.parametrize("case", READING_CASES, ids=[c.name for c in READING_CASES])
+def test_refusals_write_nothing(case, springs3, tmp_path, capsys):
+    env = Env(tmp_path, tmp_path / "data", tmp_path / "run", tmp_path / "mpm_run")
+    shutil.copytree(springs3, env.data)
+    argv = case.argv(env)
+    before = _snapshot(tmp_path)
+    rc, _, err = _run(argv, capsys)
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("nri: error: "), err
+    assert "Errno" not in err and "Traceback" not in err and ".partial" not in err
+    for fragment in case.fragments:
+        assert fragment in err, (fragment, err)
+    assert _snapshot(tmp_path) == before  # nothing written, nothing left half-made
+
+
+def _frame(times: list[str], samples: int = 6) -> pd.DataFrame:
+    rows = [
+        {"sample": s, "time": t, "object": f"o{o}", "x": np.sin(k + o + s),
+         "y": np.cos(k * (o + 1)) + s}
+        for s in range(samples) for k, t in enumerate(times) for o in range(3)
+    ]  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_unnamed_index_column_is_dropped_with_one_notice(tmp_path, capsys):
+    df = _frame([str(t) for t in range(10)], samples=10)
+    df.to_csv(tmp_path / "idx.csv")  # index=True: the header starts with ","
+    assert (tmp_path / "idx.csv").read_text().startswith(",sample,time")
+    rc, _, err = _run(["import", str(tmp_path / "idx.csv"), "--out",
+                       str(tmp_path / "out")], capsys)  # fmt: skip
+    assert rc == 0, err
+    assert err.splitlines() == [err] and err.startswith("nri: notice: ")
+    assert "unnamed first column" in err
+    meta = json.loads((tmp_path / "out" / "meta_idx.json").read_text())
+    assert meta["feature_names"] == ["x", "y"]
+    s = read_series(tmp_path / "idx.csv")
+    plain = tmp_path / "plain.csv"
+    df.to_csv(plain, index=False)
+    assert np.array_equal(s.x, read_series(plain).x)
+
+
+def test_iso_and_numeric_times(tmp_path):
+    iso = [f"2024-03-01T10:{m:02d}:30" for m in range(8)]
+    _frame(iso).to_csv(tmp_path / "iso.csv", index=False)
+    s = read_series(tmp_path / "iso.csv")
+    assert s.time_origin == "2024-03-01T10:00:30"
+    assert s.times.dtype == np.float64 and s.times.shape == (6, 8)
+    assert np.array_equal(s.times[0], 60.0 * np.arange(8))
+    _frame([f"{0.1 * k + 5:.1f}" for k in range(8)]).to_csv(
+        tmp_path / "num.csv", index=False
+    )
+    n = read_series(tmp_path / "num.csv")
+    assert n.time_origin is None and np.allclose(n.times[2], 5 + 0.1 * np.arange(8))
+    w = read_series(tmp_path / "iso.csv", window=4)
+    assert w.time_origin == s.time_origin and w.times.shape == (12, 4)
+
+
+def test_gaps_are_cut_or_dropped_on_request(tmp_path, capsys):
+    df = _frame([str(t) for t in range(12)], samples=10)
+    df = df[~((df["sample"] == 3) & (df["time"] == "7"))]  # sample 3 misses time 7
+    df.to_csv(tmp_path / "g.csv", index=False)
+    with pytest.raises(DataError, match="sample '3'.*'6' is followed by '8'"):
+        read_series(tmp_path / "g.csv")
+    out = tmp_path / "out"
+    rc, _, err = _run(["import", str(tmp_path / "g.csv"), "--out", str(out),
+                       "--on-gap", "drop"], capsys)  # fmt: skip
+    assert rc == 0 and "dropped 1 sample(s)" in err and "'3'" in err
+    meta = json.loads((out / "meta_g.json").read_text())
+    names = [n for sp in meta["splits"].values() for n in sp["sample_names"]]
+    assert sorted(names) == sorted(str(s) for s in range(10) if s != 3)
+    assert meta["import"]["on_gap"] == "drop"
+    rc, _, err = _run(["import", str(tmp_path / "g.csv"), "--out", str(out), "--name",
+                       "cut", "--on-gap", "cut", "--window", "4"], capsys)  # fmt: skip
+    assert rc == 0 and "cut 1 sample(s)" in err, err
+    meta = json.loads((out / "meta_cut.json").read_text())
+    names = [n for sp in meta["splits"].values() for n in sp["sample_names"]]
+    assert "3/0@0" in names and "3/0@4" not in names  # frames 0-6: one window at 0
+    assert "3/1@0" in names  # frames 8-11 after the gap
+    assert len(names) == 9 * 3 + 2
+
+
+def test_one_feature_directory_without_metadata(tmp_path, capsys):
+    """A BOLD-like set (one feature) in feat_/edges_ files: every feature is kept."""
+    env = Env(tmp_path, tmp_path, tmp_path, tmp_path)
+    adj = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]])
+    root = _own_dir(env, adj, feat=1)  # one [N, N] graph for every sample
+    assert not list(root.glob("meta_*"))
+    data = load_dataset(root)
+    assert data.system == "custom" and data.n_features == 1
+    assert (data.test.edges == data.test.edges[0]).all()
+    assert data.test.edges[0].tolist() == [1, 0, 1, 1, 0, 1]
+    rc, out, err = _run(["import", str(root), "--out", str(tmp_path / "out")], capsys)
+    assert rc == 0, err
+    assert "model.n_features=1" in out
+
+
+def test_kuramoto_features_need_our_metadata(tmp_path):
+    """Four stored features without metadata are own data: all four are kept."""
+    env = Env(tmp_path, tmp_path, tmp_path, tmp_path)
+    root = _own_dir(env, np.array([[0, 1, 1], [1, 0, 0], [1, 0, 0]]), feat=4)
+    assert load_dataset(root).n_features == 4
+    ours = tmp_path / "ours"
+    cfg = DatasetConfig(system="kuramoto", n_objects=3, n_train=4, n_valid=2,
+                        n_test=2, frames=10, frames_test=10)  # fmt: skip
+    write_dataset(cfg, ours)
+    assert load_dataset(ours).n_features == 3  # dphi, sin phi, omega (NRI-MPM)
+
+
+def test_three_edge_types_import(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 4, 12, 2))
+    labels = rng.integers(0, 3, size=(20, 4, 4))
+    np.savez(tmp_path / "k3.npz", x=x, edges=labels)
+    rc, out, err = _run(["import", str(tmp_path / "k3.npz"), "--out",
+                         str(tmp_path / "out")], capsys)  # fmt: skip
+    assert rc == 0, err
+    assert "model.n_edge_types=3" in out and "label fractions 0:" in out
+    meta = json.loads((tmp_path / "out" / "meta_k3.json").read_text())
+    assert meta["n_edge_types"] == 3
+    data = load_dataset(tmp_path / "out", "k3")
+    assert set(np.unique(data.train.edges.numpy())) == {0, 1, 2}
+    stored = np.load(tmp_path / "out" / "edges_train_k3.npy")
+    off = ~np.eye(4, dtype=bool)
+    assert set(np.unique(stored[:, off])) == {0, 1, 2}
+
+
+def test_edge_threshold_binarises_weights_on_every_route(tmp_path, capsys):
+    w = np.array([[0, 0.3, 0.7], [0.3, 0, 0.9], [0.7, 0.9, 0]])
+    x = np.random.default_rng(0).normal(size=(10, 3, 8, 2))
+    np.savez(tmp_path / "w.npz", x=x, edges=w)
+    env = Env(tmp_path, tmp_path, tmp_path, tmp_path)
+    root = _own_dir(env, w)
+    for src, name in ((tmp_path / "w.npz", "w"), (root, "wd")):
+        rc, _, err = _run(["import", str(src), "--out", str(tmp_path / "out"),
+                           "--name", name, "--edge-threshold", "0.5"], capsys)  # fmt: skip
+        assert rc == 0, err
+        data = load_dataset(tmp_path / "out", name)
+        # edge order [receiver, sender] row by row: (0,1) (0,2) (1,0) (1,2) (2,0) (2,1)
+        assert data.test.edges[0].tolist() == [0, 1, 0, 1, 1, 1]
+
+
+def test_failed_training_leaves_nothing_that_blocks_a_rerun(
+    springs3, tmp_path, monkeypatch
+):
+    cfg = resolve(["springs5"], ["data.suffix=springs3", "train.epochs=1",
+                                 "train.n_train=8", "train.n_valid=4",
+                                 "train.batch_size=4", "train.progress_bar=false"])  # fmt: skip
+    run = tmp_path / "run"
+
+    def fail(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        raise FloatingPointError("loss is NaN at step 0")
+
+    monkeypatch.setattr(training_module.NRILightning, "training_step", fail)
+    with pytest.raises(FloatingPointError):
+        fit(cfg, run, data=springs3)
+    assert not run.exists()  # created by the failed run, removed again
+    monkeypatch.undo()
+    result = fit(cfg, run, data=springs3)
+    assert result.best_checkpoint.exists()
