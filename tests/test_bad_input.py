@@ -341,7 +341,7 @@ def _csv_not_a_number(env: Env) -> list[str]:
 def _csv_gap(env: Env) -> list[str]:
     times = [str(t) for t in range(12)]
     path = _long_csv(env.tmp / "g.csv", times)
-    text = path.read_text().splitlines()  # sample 1 loses time 5: 2 objects' rows...
+    text = path.read_text().splitlines()  # sample 1 loses time 5 (all its rows)
     kept = [r for r in text if not r.startswith("1,5,")]
     path.write_text("\n".join(kept) + "\n")
     return _import(env, path)

@@ -242,14 +242,15 @@ def test_training_without_true_edges(tmp_path):
     assert next(iter(dm.test_dataloader()))[0].shape[2] == 30
 
 
-def test_kuramoto_like_layout_is_not_custom(tmp_path):
-    """A directory with feat_ and edges_ files but no metadata stays Kuramoto (3 of 4
-    features), while one without edges is the generic layout (all features)."""
+def test_kuramoto_like_layout_without_metadata_is_custom(tmp_path):
+    """feat_ and edges_ files without our metadata are own data: all features are kept,
+    with or without edges (issue 14 item 6; Kuramoto selection needs our metadata)."""
     rng = np.random.default_rng(0)
     for split in ("train", "valid", "test"):
         np.save(tmp_path / f"feat_{split}_k3.npy", rng.normal(size=(4, 3, 10, 4)))
         np.save(tmp_path / f"feat_{split}_g3.npy", rng.normal(size=(4, 3, 10, 4)))
         np.save(tmp_path / f"edges_{split}_k3.npy", np.ones((4, 3, 3)))
-    assert load_dataset(tmp_path, "k3").n_features == 3
+    k = load_dataset(tmp_path, "k3")
+    assert k.system == "custom" and k.n_features == 4 and k.has_edges
     g = load_dataset(tmp_path, "g3")
     assert g.system == "custom" and g.n_features == 4 and not g.has_edges
