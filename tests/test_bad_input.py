@@ -9,6 +9,7 @@ message as a ``ValueError`` subclass (``DataError``, ``RunError``, ``CheckpointE
 
 from __future__ import annotations
 
+import json
 import pickle
 import shutil
 from collections.abc import Callable
@@ -465,6 +466,124 @@ READING_CASES = [
 ]  # fmt: skip
 
 
+# ---- own data, results side (issue 14 items 1, 7, 8-13): infer, forecast, evaluate and
+# report with the trained run `env.run` (springs3, W = 49 frames, features x, y, vx, vy);
+# outputs go to env.tmp / "out"; tests/test_own_data_results.py runs these cases again
+# and checks that nothing was written.
+
+
+def _test_csv(env: Env, columns: tuple[str, ...] = ("x", "y", "vx", "vy"),
+              times: Callable[[int], str] = str) -> Path:  # fmt: skip
+    """The first 2 test samples of env.data as a long CSV with these feature columns
+    (the values of x, y, vx, vy in that order, whatever the names)."""
+    from nri.data.importers import read_series
+
+    series = read_series(env.data, split="test")
+    rows = [",".join(("sample", "time", "object", *columns))]
+    for s in range(2):
+        for t in range(series.n_frames):
+            for o in range(series.n_objects):
+                vals = ",".join(f"{v:.9g}" for v in series.x[s, o, t])
+                rows.append(f"{s},{times(t)},{o},{vals}")
+    path = env.tmp / "test.csv"
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _out(env: Env) -> str:
+    return str(env.tmp / "out")
+
+
+def _infer_other_features(env: Env) -> list[str]:
+    path = _test_csv(env, ("x", "y", "vx", "speed"))
+    return ["infer", str(env.run), "--data", str(path), "--out", _out(env)]
+
+
+def _infer_other_objects(env: Env) -> list[str]:
+    info = json.loads((env.run / "data.json").read_text())
+    info["object_names"] = ["a", "b", "c"]
+    (env.run / "data.json").write_text(json.dumps(info))
+    x = np.load(env.data / "loc_test_springs3.npy")  # [S, T, 2, N]
+    v = np.load(env.data / "vel_test_springs3.npy")
+    feats = np.concatenate([x, v], axis=2).transpose(0, 3, 1, 2)  # [S, N, T, 4]
+    np.savez(env.tmp / "o.npz", x=feats, object_names=np.array(["a", "b", "z"]),
+             feature_names=np.array(["x", "y", "vx", "vy"]))  # fmt: skip
+    return ["infer", str(env.run), "--data", str(env.tmp / "o.npz"), "--out", _out(env)]
+
+
+def _infer_edges_shape(env: Env) -> list[str]:
+    np.save(env.tmp / "truth.npy", np.ones((2, 2)))
+    return ["infer", str(env.run), "--data", str(env.data), "--edges",
+            str(env.tmp / "truth.npy"), "--out", _out(env)]  # fmt: skip
+
+
+def _infer_edges_weights(env: Env) -> list[str]:
+    (env.tmp / "truth.csv").write_text("0,0.5,1\n1,0,1\n0,1,0\n")
+    return ["infer", str(env.run), "--data", str(_test_csv(env)), "--edges",
+            str(env.tmp / "truth.csv"), "--out", _out(env)]  # fmt: skip
+
+
+def _forecast_at_too_early(env: Env) -> list[str]:
+    return ["forecast", str(env.run), "--data", str(env.data), "--steps", "3",
+            "--at", "10", "--out", _out(env)]  # fmt: skip
+
+
+def _forecast_at_unknown_time(env: Env) -> list[str]:
+    path = _test_csv(env, times=lambda t: f"2024-05-01T12:{t // 60:02d}:{t % 60:02d}")
+    return ["forecast", str(env.run), "--data", str(path), "--steps", "3",
+            "--at", "2024-05-01T12:00:70.5", "--out", _out(env)]  # fmt: skip
+
+
+def _eval_data_moved(env: Env) -> list[str]:
+    raw = yaml.safe_load((env.run / "config.yaml").read_text())
+    raw["data"]["path"] = str(env.tmp / "moved_away")
+    (env.run / "config.yaml").write_text(yaml.safe_dump(raw))
+    return ["evaluate", str(env.run), "--batch-size", "4"]
+
+
+def _infer_out_is_file(env: Env) -> list[str]:
+    (env.tmp / "out").write_text("a file\n")
+    return ["infer", str(env.run), "--data", str(env.data), "--out", _out(env)]
+
+
+def _forecast_out_under_file(env: Env) -> list[str]:
+    (env.tmp / "out").write_text("a file\n")
+    return ["forecast", str(env.run), "--data", str(env.data), "--steps", "2",
+            "--out", str(env.tmp / "out" / "fc")]  # fmt: skip
+
+
+def _report_out_is_dir(env: Env) -> list[str]:
+    (env.tmp / "out").mkdir()
+    return ["report", str(env.run), "--out", _out(env)]
+
+
+def _eval_out_is_dir(env: Env) -> list[str]:
+    (env.tmp / "out").mkdir()
+    return ["evaluate", str(env.run), "--batch-size", "4", "--out", _out(env)]
+
+
+RESULTS_CASES = [
+    Case("results: CSV features not the run's", _infer_other_features,
+         ("missing 'vy'", "extra 'speed'")),
+    Case("results: object names not the run's", _infer_other_objects,
+         ("missing 'c'", "extra 'z'")),
+    Case("results: --edges of the wrong shape", _infer_edges_shape, ("truth.npy", "[3, 3]")),
+    Case("results: --edges with weights", _infer_edges_weights, ("0.5", "binarise")),
+    Case("results: forecast --at before the window", _forecast_at_too_early,
+         ("frame 10", "--at 49..99")),
+    Case("results: forecast --at not a time of the data", _forecast_at_unknown_time,
+         ("2024-05-01T12:00:70.5",)),
+    Case("results: the run's data moved", _eval_data_moved, ("moved_away", "--data")),
+    Case("results: infer --out is a file", _infer_out_is_file, ("--out", "is a file")),
+    Case("results: forecast --out under a file", _forecast_out_under_file,
+         ("--out", "is a file, so")),
+    Case("results: report --out is a directory", _report_out_is_dir,
+         ("--out", "is a directory")),
+    Case("results: evaluate --out is a directory", _eval_out_is_dir,
+         ("--out", "is a directory")),
+]  # fmt: skip
+
+
 CASES = [
     # data sets (nri data; the same loader serves train, evaluate and Python)
     Case("NaN in a split", _nan, ("loc_train_springs3.npy", "NaN")),
@@ -523,6 +642,8 @@ CASES = [
     Case("output is a file", _simulate_out_is_file, ("file",)),
     # own data, reading side (issue 14): see READING_CASES above
     *READING_CASES,
+    # own data, results side (issue 14): see RESULTS_CASES above
+    *RESULTS_CASES,
 ]
 
 

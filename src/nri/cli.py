@@ -230,8 +230,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
             overrides.append(
                 f"{key}={value}" if flag != "devices" else f"{key}='{value}'"
             )
-    if args.data is not None:
-        overrides.append(f"data.path='{args.data}'")
+    if args.data is not None:  # resolved: the run works from any directory
+        overrides.append(f"data.path='{args.data.resolve()}'")
     config = resolve(args.preset or ["springs5"], overrides)
     out = args.out or Path("runs") / (config.data.suffix or "run")
     result = fit(config, out, resume=args.resume)
@@ -241,7 +241,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"trained in {result.seconds:.1f} s; best {result.monitor} {result.best_score:.4g}"
     )
     print(f"run directory: {result.run_dir}")
-    if not args.no_eval:
+    if not args.no_eval:  # batches sized from the run (nri.evaluate.eval_batch_size)
         print(format_metrics(evaluate_run(result.run_dir)))
     return 0
 
@@ -261,7 +261,19 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--split", default="test", choices=["train", "valid", "test"])
     p.add_argument("--checkpoint", default="best", help="best, last or a .ckpt path")
     p.add_argument("--eval-seed", type=int, default=None)
-    p.add_argument("--batch-size", type=positive_int, default=256)
+    p.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="samples per evaluation batch (default: the run's batch size, scaled by "
+        "the number of edges; lower it when memory runs out)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="metrics JSON file to write (default RUN/metrics.json)",
+    )
     p.add_argument(
         "--allow-other-objects",
         action="store_true",
@@ -271,15 +283,26 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from nri.atomic import write_text_atomic
+    from nri.cli_user import check_out_file
     from nri.evaluate import evaluate_run, format_metrics
 
+    target = args.out or args.run / "metrics.json"
+    if args.out is not None or args.run.is_dir():
+        check_out_file(target, "metrics.json")
     metrics = evaluate_run(
         args.run, args.data, split=args.split, checkpoint=args.checkpoint,
         eval_seed=args.eval_seed, batch_size=args.batch_size,
-        allow_other_objects=args.allow_other_objects,
+        allow_other_objects=args.allow_other_objects, write=False,
     )  # fmt: skip
+    import json
+
+    try:
+        write_text_atomic(target, json.dumps(metrics, indent=2) + "\n")
+    except OSError as err:
+        raise UserError(f"cannot write {target}: {err.strerror or err}") from None
     print(format_metrics(metrics))
-    print(f"wrote {args.run / 'metrics.json'}")
+    print(f"wrote {target}")
     return 0
 
 

@@ -14,21 +14,94 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 
+from nri import graph
 from nri.atomic import write_text_atomic
-from nri.data.dataset import LoadedData, load_dataset
+from nri.data.dataset import LoadedData, Split, load_dataset
+from nri.data.normalize import Normalizer
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean
+from nri.run_data import name_order, names_mismatch
 from nri.training.compat import check_labels
-from nri.training.run_dir import RunError, load_run
+from nri.training.run_dir import RunError, load_run, run_data_path
+
+MAX_EVAL_BATCH = 256  # the papers' evaluation batch, for up to REF_OBJECTS objects
+REF_OBJECTS = 10
 
 
-def _trained_objects(run_dir: Path) -> int | None:
-    """The number of objects a run was trained on (``RUN/data.json``; None if absent)."""
+def eval_batch_size(train_batch: int, n_train: int | None, n_eval: int) -> int:
+    """Samples per evaluation batch, sized from N (memory grows with E = N(N-1)).
+
+    :data:`MAX_EVAL_BATCH` samples up to :data:`REF_OBJECTS` objects (as before, so
+    results of the papers' sets are unchanged), scaled down by the edge count beyond;
+    never below the run's training batch size scaled to this N (training with it fit
+    in memory, with gradients; evaluation keeps none), and at least 1.
+    """
+    e_eval = max(n_eval * (n_eval - 1), 1)
+    n_train = n_eval if n_train is None else n_train
+    by_n = MAX_EVAL_BATCH * REF_OBJECTS * (REF_OBJECTS - 1) / e_eval
+    by_run = train_batch * n_train * (n_train - 1) / e_eval
+    return int(max(1, min(MAX_EVAL_BATCH, round(max(by_n, by_run)))))
+
+
+def is_out_of_memory(err: BaseException) -> bool:
+    """True for PyTorch's out-of-memory errors (CUDA, MPS and the CPU allocator)."""
+    if isinstance(err, torch.OutOfMemoryError | MemoryError):
+        return True
+    text = str(err)
+    return isinstance(err, RuntimeError) and (
+        "out of memory" in text or "can't allocate memory" in text
+    )
+
+
+def _reorder(
+    data: LoadedData, norm: Normalizer, trained_objects: tuple[str, ...]
+) -> LoadedData:
+    """The splits with features and objects in the run's order, matched by name.
+
+    The loader normalised features by position with the run's normaliser; features
+    given in another order are mapped back (exactly: the map is affine per feature),
+    reordered and normalised again. Labels follow the objects.
+
+    Raises:
+        RunError: names missing or extra (one line naming them).
+    """
+    meta = data.meta or {}
+    given_f = tuple(str(n) for n in meta.get("feature_names", ()))
+    f_idx = name_order(given_f, tuple(norm.names), "f") if given_f else None
+    if f_idx is not None and f_idx.size == 0:
+        raise names_mismatch(
+            "feature", given_f, tuple(norm.names), data.source, "the run"
+        )
+    given_o = tuple(str(n) for n in meta.get("object_names", ()))
+    o_idx = name_order(given_o, trained_objects, "") if given_o else None
+    if o_idx is not None and o_idx.size == 0:
+        raise names_mismatch("object", given_o, trained_objects, data.source, "the run")
+    if f_idx is None and o_idx is None:
+        return data
+    out = {}
+    for name, split in data.splits.items():
+        x, labels = split.x, split.edges  # [S, N, T, F], [S, E]
+        if f_idx is not None:
+            phys = norm.inverse(x.double())[..., torch.from_numpy(f_idx)]
+            x = norm.transform(phys).float()
+        if o_idx is not None:
+            x = x[:, torch.from_numpy(o_idx)]
+            dense = graph.to_dense_np(labels.numpy(), fill=-1)[:, o_idx][:, :, o_idx]
+            labels = torch.from_numpy(np.ascontiguousarray(graph.to_edges_np(dense)))
+        out[name] = Split(x.contiguous(), labels)
+    return LoadedData(out, data.normalizer, data.system, data.suffix, data.meta,
+                      data.source, data.raw_shapes)  # fmt: skip
+
+
+def _trained(run_dir: Path) -> dict[str, Any]:
+    """``RUN/data.json`` (what the run was trained on), ``{}`` if absent."""
     try:
-        return int(json.loads((run_dir / "data.json").read_text())["n_objects"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+        info = json.loads((run_dir / "data.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
 
 
 def evaluate_run(
@@ -37,7 +110,7 @@ def evaluate_run(
     split: str = "test",
     checkpoint: str = "best",
     eval_seed: int | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     write: bool = True,
     allow_other_objects: bool = False,
 ) -> dict[str, Any]:
@@ -51,7 +124,8 @@ def evaluate_run(
             ``n_timesteps + 1 + test_horizon`` frames: 70 for the defaults).
         checkpoint: "best", "last" or a path.
         eval_seed: seed of the Gumbel noise of the test graph (default: the run's).
-        batch_size: evaluation batch size (results do not depend on it).
+        batch_size: evaluation batch size (results do not depend on it; default:
+            :func:`eval_batch_size` from the run's batch size and N).
         write: write ``RUN/metrics.json`` (atomically).
         allow_other_objects: evaluate on data with another number of objects than
             the run was trained on (graph networks allow it; models tied to N do not).
@@ -61,20 +135,32 @@ def evaluate_run(
         ``mse`` (list, horizons 1..H), ``mse_1``, ``mse_10``, ``mse_20``, ``mse_1step``,
         ``n_samples``, ``has_edges`` and provenance fields. Data without true edges
         (labels -1) give None for ``acc``, ``acc_perm``, ``perm_mapping`` and ``auroc``.
+        With true edges also ``acc_interaction`` (``skip_first`` runs: type 0 = no
+        interaction against any other type; None otherwise), the trivial baselines
+        ``acc_all_no_edge`` and ``acc_all_edge``, ``n_label_classes`` and
+        ``headline``: the accuracy :func:`format_metrics` prints first.
+
+    Raises:
+        RunError: data that cannot be found or do not fit the run; an out-of-memory
+            error as one line naming ``--batch-size``.
     """
     run = load_run(run_dir, checkpoint)
     cfg = run.config
     mc = cfg.model_config
     if data is None:
-        data = cfg.data.path
-        if data is None:
-            raise RunError(f"the run {run_dir} records no data directory; pass --data")
+        data = run_data_path(run_dir, cfg)
     if not isinstance(data, LoadedData):
         data = load_dataset(
             data, cfg.data.suffix, splits=(split,), normalizer=run.normalizer
         )
     if split not in data.splits:
         raise RunError(f"the data set has no {split!r} split")
+    info = _trained(Path(run_dir))
+    trained_objects = tuple(str(n) for n in info.get("object_names", ()))
+    if not allow_other_objects:
+        data = _reorder(data, run.normalizer, trained_objects)
+    elif run.normalizer.names:
+        data = _reorder(data, run.normalizer, ())
     x_all, labels_all = data.splits[split]
     need = mc.n_timesteps + 1 + mc.test_horizon
     if x_all.shape[2] < need:
@@ -88,7 +174,7 @@ def evaluate_run(
             f"the data have {x_all.shape[3]} features, the model was trained on "
             f"{mc.n_features}"
         )
-    trained_n = _trained_objects(Path(run_dir))
+    trained_n = info.get("n_objects")
     if (
         trained_n is not None
         and trained_n != x_all.shape[1]
@@ -106,26 +192,51 @@ def evaluate_run(
     gen = torch.Generator().manual_seed(
         cfg.train.eval_seed if eval_seed is None else eval_seed
     )
+    n_eval = int(x_all.shape[1])
+    if batch_size is None:
+        batch_size = eval_batch_size(cfg.train.batch_size, trained_n, n_eval)
+    known = labels_all[labels_all >= 0]
+    n_classes = max(2, int(known.max()) + 1) if known.numel() else 2
     edges: EdgeMetrics | None = None  # None: the model infers no graph
     mse = HorizonMSE()
     one_step = Mean()
     start = time.perf_counter()
-    with torch.no_grad():
-        for i in range(0, x_all.shape[0], batch_size):
-            x = x_all[i : i + batch_size]
-            labels = labels_all[i : i + batch_size]
-            out = model.evaluate_batch(x, generator=gen, edge_types=labels)
-            if out.logits is not None:
-                if edges is None:
-                    skip_first = getattr(mc, "skip_first", False)
-                    edges = EdgeMetrics(out.logits.shape[-1], skip_first=skip_first)
-                edges.update(out.logits.float(), labels)
-            mse.update(out.sq_err, out.count)
-            one_step.update(out.one_step_sq_err, out.one_step_count)
+    try:
+        with torch.no_grad():
+            for i in range(0, x_all.shape[0], batch_size):
+                x = x_all[i : i + batch_size]
+                labels = labels_all[i : i + batch_size]
+                out = model.evaluate_batch(x, generator=gen, edge_types=labels)
+                if out.logits is not None:
+                    if edges is None:
+                        edges = EdgeMetrics(
+                            out.logits.shape[-1],
+                            n_classes=n_classes,
+                            skip_first=getattr(mc, "skip_first", False),
+                        )
+                    edges.update(out.logits.float(), labels)
+                mse.update(out.sq_err, out.count)
+                one_step.update(out.one_step_sq_err, out.one_step_count)
+    except (RuntimeError, MemoryError) as err:
+        if not is_out_of_memory(err):
+            raise
+        smaller = max(1, batch_size // 4)
+        raise RunError(
+            f"the evaluation of {run_dir} ran out of memory with batches of "
+            f"{batch_size} samples of {n_eval} objects; evaluate with smaller batches: "
+            f"nri evaluate {run_dir} --batch-size {smaller}"
+        ) from None
     seconds = time.perf_counter() - start
 
     if edges is None:  # LSTM, static, true-graph decoders: edge metrics are NaN
-        edge_metrics = dict.fromkeys(("acc", "acc_perm", "auroc", "asym"), math.nan)
+        edge_metrics = dict.fromkeys(
+            ("acc", "acc_perm", "auroc", "asym", "acc_interaction"), math.nan
+        )
+        counts = torch.bincount(known.long(), minlength=2).double()
+        edge_metrics["acc_all_no_edge"] = float(counts[0] / counts.sum().clamp(min=1))
+        edge_metrics["acc_all_edge"] = float(
+            counts[1:].sum() / counts.sum().clamp(min=1)
+        )
         edge_metrics["n_edges"] = float((labels_all >= 0).sum())
         mapping: tuple[int, ...] = ()
     else:
@@ -138,6 +249,14 @@ def evaluate_run(
         "acc_perm": edge_metrics["acc_perm"] if has_edges else None,
         "perm_mapping": list(mapping) if has_edges else None,
         "auroc": edge_metrics["auroc"] if has_edges else None,
+        "acc_interaction": _defined(
+            edge_metrics.get("acc_interaction", math.nan), has_edges
+        ),
+        "acc_all_no_edge": edge_metrics["acc_all_no_edge"] if has_edges else None,
+        "acc_all_edge": edge_metrics["acc_all_edge"] if has_edges else None,
+        "n_label_classes": n_classes if has_edges else None,
+        "n_edge_types": getattr(mc, "n_edge_types", None),
+        "headline": _headline(mc, n_classes) if has_edges else None,
         "asym": edge_metrics["asym"],
         "mse": horizon,
         **{f"mse_{h}": horizon[h - 1] for h in (1, 10, 20) if h <= len(horizon)},
@@ -160,6 +279,19 @@ def evaluate_run(
     return result
 
 
+def _defined(value: float, has_edges: bool) -> float | None:
+    return value if has_edges and not math.isnan(value) else None
+
+
+def _headline(mc: Any, n_classes: int) -> str:
+    """Which accuracy answers "did it find the graph": the interaction accuracy when a
+    ``skip_first`` model has another number of types than the labels have classes
+    (e.g. 3 types against 0/1 labels), else the permutation-invariant accuracy."""
+    k = getattr(mc, "n_edge_types", n_classes)
+    skip = getattr(mc, "skip_first", False)
+    return "acc_interaction" if skip and k != n_classes else "acc_perm"
+
+
 def _fmt(value: float | None, spec: str) -> str:
     """``value`` formatted with ``spec``, or "n/a" where it is not defined (None or
     NaN: no true edges, no inferred graph, or no decoder)."""
@@ -174,14 +306,34 @@ def format_metrics(m: dict[str, Any]) -> str:
     if m.get("acc") is None:  # data without true edges
         rows = [("edge accuracy", "n/a (the data have no true edges)")]
     else:
+        inter = (
+            "edge accuracy (type 0 = none vs any interaction)",
+            _fmt(m.get("acc_interaction"), ".4f"),
+        )
         rows = [
             ("edge accuracy (raw)", _fmt(m["acc"], ".4f")),
-            (
-                "edge accuracy (perm.-invariant)",
-                perm,
-            ),
-            ("AUROC", _fmt(m["auroc"], ".4f")),
+            ("edge accuracy (perm.-invariant)", perm),
         ]
+        if m.get("acc_interaction") is not None:
+            rows.append(inter)
+        if m.get("headline") == "acc_interaction":
+            k, c = m.get("n_edge_types"), m.get("n_label_classes")
+            rows = [
+                (
+                    inter[0] + " [headline]",
+                    inter[1] + f"  ({k} types, {c} label classes)",
+                ),
+                *[r for r in rows if r[0] != inter[0]],
+            ]
+        rows.append(("AUROC", _fmt(m["auroc"], ".4f")))
+        if m.get("acc_all_no_edge") is not None:
+            rows.append(
+                (
+                    "trivial baselines",
+                    f"all no-edge {_fmt(m['acc_all_no_edge'], '.4f')}, all edge "
+                    f"{_fmt(m['acc_all_edge'], '.4f')}",
+                )
+            )
     rows.append(("asymmetry rate", _fmt(m["asym"], ".4f")))
     for h in (1, 10, 20):
         if f"mse_{h}" in m:

@@ -30,10 +30,14 @@ def _csv_text(header: list[str], rows: list[list[object]]) -> str:
 def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
     """Write ``edges.npz``, ``edges.json`` and ``edges.csv`` into ``out_dir``.
 
-    ``edges.npz``: ``probs [S, E, K]``, ``mean_probs [E, K]``, ``send``, ``recv``,
-    ``edge_index [2, E]`` (row 0 senders), ``true_edges [S, E]`` when known, names.
-    ``edges.json``: provenance and the edge list of the mean over samples.
-    ``edges.csv``: the same edge list, one row per directed edge.
+    ``edges.npz``: ``probs [S', E, K]`` (one row per encoder window),
+    ``mean_probs [E, K]``, ``send``, ``recv``, ``edge_index [2, E]`` (row 0 senders),
+    ``window_sample``/``window_start [S']``, ``true_edges [S', E]`` when known, names.
+    ``edges.json``: provenance, the windows, the scores against the true edges (when
+    known, with the trivial baselines) and the edge list of the mean over windows.
+    ``edges.csv``: the same edge list, one row per directed edge; with a truth also
+    ``true_type`` (empty where unknown or the windows disagree) and
+    ``true_fraction`` (share of the windows in which the edge interacts).
 
     Returns:
         name -> path of the files written.
@@ -50,6 +54,9 @@ def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
         "object_names": np.array(result.object_names),
         "sample_names": np.array(result.sample_names),
     }
+    if result.window_sample is not None and result.window_start is not None:
+        arrays["window_sample"] = result.window_sample
+        arrays["window_start"] = result.window_start
     if result.true_edges is not None:
         arrays["true_edges"] = result.true_edges
     paths = {"npz": out / "edges.npz", "json": out / "edges.json"}
@@ -63,10 +70,22 @@ def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
         "n_objects": result.n_objects,
         "n_edge_types": k,
         "no_edge_type": result.no_edge_type,
+        "n_windows": result.n_windows,
         "encoder_frames": list(result.frames),
+        "window_starts": sorted(
+            {
+                int(a)
+                for a in (
+                    result.window_start
+                    if result.window_start is not None
+                    else [result.frames[0]]
+                )
+            }
+        ),
         "object_names": list(result.object_names),
         "edge_order": "nri.graph: receiver-major ordered pairs (receiver i, sender j)",
-        "probs": "mean over samples of the edge-type posterior; per sample: edges.npz",
+        "probs": "mean over windows of the edge-type posterior; per window: edges.npz",
+        "metrics": result.metrics(),
         "edges": edges,
     }
     write_text_atomic(paths["json"], json.dumps(doc, indent=2) + "\n")
@@ -75,22 +94,36 @@ def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
     with_score = result.no_edge_type is not None
     if with_score:
         header.append("p_interaction")
+    with_truth = bool(edges) and "true_type" in edges[0]
+    if with_truth:
+        header += ["true_type", "true_fraction"]
     rows = []
     for e in edges:
         row = [e["sender"], e["receiver"], e["sender_name"], e["receiver_name"]]
         row += [f"{v:.10g}" for v in e["probs"]] + [e["type"]]
         if with_score:
             row.append(f"{e['p_interaction']:.10g}")
+        if with_truth:
+            frac = e["true_fraction"]
+            row.append("" if e["true_type"] is None else e["true_type"])
+            row.append("" if frac is None else f"{frac:.6g}")
         rows.append(row)
     write_text_atomic(paths["csv"], _csv_text(header, rows))
     return paths
 
 
 def write_forecast(fc: Forecast, out_dir: str | Path) -> dict[str, Path]:
-    """Write ``forecast.npz`` (``forecast [S, N, K, F]``, ``history [S, N, W, F]``,
-    ``graph``, ``probs``, names, ``times`` when known) and ``forecast.csv`` (long
-    format: sample, time, object, one column per feature; time = the predicted
-    frame's index, or its time stamp when the input had them).
+    """Write ``forecast.npz`` and ``forecast.csv``.
+
+    ``forecast.npz``: ``forecast [S, N, K, F]``, ``history [S, N, W, F]``, ``graph``,
+    ``probs``, ``first_frame``, names, ``observed`` (the data's own frames from the
+    first predicted one, when the data have them) and, for data with a time column,
+    ``times [S, K]`` (the data's numbers, or seconds since ``time_origin``),
+    ``time_step [S]``, ``time_origin`` (the ISO stamp of time 0, "" for numeric times)
+    and ``time_labels [S, K]`` (the times as written in the CSV).
+    ``forecast.csv``: long format (sample, time, object, one column per feature); time
+    continues the input's axis: ISO stamps for ISO input, numbers for numbers, frame
+    indices for data without times.
 
     Returns:
         name -> path of the files written.
@@ -98,6 +131,7 @@ def write_forecast(fc: Forecast, out_dir: str | Path) -> dict[str, Path]:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     s, n, k, _ = fc.pred.shape
+    labels = fc.time_labels()  # [S, K] str
     arrays = {
         "forecast": fc.pred,
         "history": fc.history,
@@ -107,18 +141,19 @@ def write_forecast(fc: Forecast, out_dir: str | Path) -> dict[str, Path]:
         "feature_names": np.array(fc.feature_names),
         "object_names": np.array(fc.object_names),
         "sample_names": np.array(fc.sample_names),
+        "time_labels": labels,
     }
     if fc.times is not None:
         arrays["times"] = fc.times
+        arrays["time_origin"] = np.array(fc.time_origin or "")
+    if fc.time_step is not None:
+        arrays["time_step"] = fc.time_step
+    if fc.observed is not None:
+        arrays["observed"] = fc.observed
     paths = {"npz": out / "forecast.npz", "csv": out / "forecast.csv"}
     _save_npz_atomic(paths["npz"], **arrays)
-    times = (
-        fc.times
-        if fc.times is not None
-        else np.broadcast_to(fc.first_frame + np.arange(k), (s, k))
-    )
     rows = [
-        [fc.sample_names[b], f"{times[b, t]:.10g}", fc.object_names[i]]
+        [fc.sample_names[b], labels[b, t], fc.object_names[i]]
         + [f"{v:.8g}" for v in fc.pred[b, i, t]]
         for b in range(s)
         for t in range(k)

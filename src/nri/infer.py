@@ -1,59 +1,70 @@
-"""Relational inference and forecasts on own data with a trained run.
+"""Relational inference on own data with a trained run.
 
-:func:`infer_edges` gives the edge-type posterior ``q(z | x)`` of every sample and its
-mean over samples (the graph of a system whose graph is fixed); :func:`to_networkx`
-and :func:`to_edge_index` export it. :func:`forecast_trajectories` continues every
-sample after its last frame, in the data's own units.
+:func:`infer_edges` gives the edge-type posterior ``q(z | x)`` of every encoder window
+and its mean over windows (the graph of a system whose graph is fixed);
+:func:`to_networkx` and :func:`to_edge_index` export it. Forecasts live in
+:mod:`nri.forecast` (re-exported here: ``nri.infer.forecast_trajectories``).
 
-Which frames are used (W = ``model.n_timesteps``, the encoder window):
+Windows (W = ``model.n_timesteps``, the encoder window): by default every sample is cut
+into windows ``0 .. W-1``, ``W .. 2W-1``, ... (one long recording gives many graphs and
+their mean); ``start`` alone reads one window ``start .. start + W - 1`` per sample
+(``start=0``: the papers' test protocol); ``stride`` sets the step between windows.
 
-* inference: frames ``start .. start + W - 1`` of each sample (default ``start = 0``:
-  the first W frames, as in the papers' test protocol);
-* forecast: the last W frames ``T - W .. T - 1`` infer the graph; the decoder then
-  predicts frames ``T .. T + K - 1`` from frame ``T - 1`` (MLP decoder, NRI-MPM's ST
-  decoder, which starts with empty hidden states) or after a burn-in over the W frames
-  (NRI's RNN decoder).
-
-Inputs are normalised with the run's normaliser (fitted on its training split) and
-forecasts are mapped back with its inverse.
+Features and objects are matched to the run's by name (:mod:`nri.run_data`); inputs
+are normalised with the run's normaliser (fitted on its training split).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from nri import graph
 from nri.data.dataset import DataError
-from nri.data.importers import read_series
 from nri.data.series import Series
-from nri.models.nri import NRI
-from nri.training.run_dir import LoadedRun, load_run
+from nri.forecast import Forecast, GraphMode, forecast_trajectories
+from nri.metrics import graph_metrics
+from nri.run_data import (
+    as_run,
+    as_series,
+    check_data,
+    encode,
+    match_series,
+    normalised,
+    with_true_edges,
+)
+from nri.training.run_dir import LoadedRun
 
-GraphMode = Literal["argmax", "sample", "probs"]
+__all__ = [
+    "EdgeInference", "Forecast", "GraphMode", "check_data", "forecast_trajectories",
+    "infer_edges", "to_edge_index", "to_networkx",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class EdgeInference:
-    """Edge-type probabilities inferred from data.
+    """Edge-type probabilities inferred from data, one row per encoder window.
 
     Attributes:
-        probs: ``[S, E, K]`` posterior of every sample (rows sum to 1).
-        mean_probs: ``[E, K]`` mean over samples (for one fixed graph).
+        probs: ``[S', E, K]`` posterior of every window (rows sum to 1); S' = S when
+            every sample gives one window.
+        mean_probs: ``[E, K]`` mean over windows (for one fixed graph).
         send, recv: ``[E]`` sender and receiver of each edge (:mod:`nri.graph` order).
         no_edge_type: the type that means "no interaction" (0 for runs trained with
             ``skip_first``), else None (unsupervised types have no fixed meaning).
-        true_edges: ``[S, E]`` labels of the data (-1 unknown), or None.
-        frames: the encoder window ``(first, last + 1)``.
-        object_names, sample_names: from the data.
+        true_edges: ``[S', E]`` labels of every window's sample (-1 unknown), or None.
+        frames: the first window ``(first, last + 1)``.
+        object_names: from the data, in the run's order.
+        sample_names: one per window (``SAMPLE@FRAME`` when a sample has several).
         source, run: where the data and the model came from.
+        window_sample: ``[S']`` the data sample of every window (None: window i is
+            sample i).
+        window_start: ``[S']`` the first frame of every window (None: ``frames[0]``).
     """
 
     probs: np.ndarray
@@ -67,6 +78,8 @@ class EdgeInference:
     sample_names: tuple[str, ...]
     source: str
     run: str
+    window_sample: np.ndarray | None = None
+    window_start: np.ndarray | None = None
 
     @property
     def n_objects(self) -> int:
@@ -76,6 +89,10 @@ class EdgeInference:
     def n_edge_types(self) -> int:
         return int(self.probs.shape[2])
 
+    @property
+    def n_windows(self) -> int:
+        return int(self.probs.shape[0])
+
     def edge_scores(
         self, sample: int | None = None, edge_type: int | None = None
     ) -> np.ndarray:
@@ -83,7 +100,7 @@ class EdgeInference:
         ``1 - p(no_edge_type)``.
 
         Shapes:
-            returns ``[E]`` (of sample ``sample``, or of the mean over samples).
+            returns ``[E]`` (of window ``sample``, or of the mean over windows).
         """
         p = self.mean_probs if sample is None else self.probs[sample]  # [E, K]
         if edge_type is not None:
@@ -99,11 +116,45 @@ class EdgeInference:
             )
         return 1.0 - p[:, self.no_edge_type]
 
+    def true_graph(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """The true edges beside the mean graph, or None when no truth is known.
+
+        Returns:
+            ``types [E]``: the label every window agrees on (-1: unknown, or the
+            windows disagree), and ``fraction [E]``: the fraction of the windows with
+            a known label in which the edge interacts (label != 0; NaN: unknown).
+        """
+        if self.true_edges is None or not (self.true_edges >= 0).any():
+            return None
+        t = self.true_edges  # [S', E]
+        known = t >= 0
+        n_known = known.sum(axis=0)  # [E]
+        lo = np.where(known, t, np.iinfo(np.int64).max).min(axis=0)
+        hi = np.where(known, t, -1).max(axis=0)
+        types = np.where((n_known > 0) & (lo == hi), hi, -1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            frac = ((t > 0) & known).sum(axis=0) / n_known
+        return types.astype(np.int64), np.where(n_known > 0, frac, np.nan)
+
+    def metrics(self) -> dict[str, Any] | None:
+        """Scores against the true edges (:func:`nri.metrics.graph_metrics`: accuracy,
+        AUROC and the trivial baselines), or None when no truth is known."""
+        if self.true_edges is None or not (self.true_edges >= 0).any():
+            return None
+        return graph_metrics(self.probs, self.true_edges, self.no_edge_type)
+
     def edge_list(self, sample: int | None = None) -> list[dict[str, Any]]:
         """One dict per edge: sender, receiver (indices and names), ``probs`` per
-        type, the most likely ``type`` and, when known, ``p_interaction``."""
+        type, the most likely ``type`` and, when known, ``p_interaction``,
+        ``true_type`` and ``true_fraction`` (of the mean graph, see
+        :meth:`true_graph`; of window ``sample`` its own label)."""
         p = self.mean_probs if sample is None else self.probs[sample]
         score = self.edge_scores(sample) if self.no_edge_type is not None else None
+        truth = self.true_graph()
+        if truth is not None and sample is not None:
+            assert self.true_edges is not None
+            own = self.true_edges[sample]
+            truth = own, np.where(own >= 0, (own > 0).astype(float), np.nan)
         rows = []
         for e, (j, i) in enumerate(
             zip(self.send.tolist(), self.recv.tolist(), strict=True)
@@ -118,236 +169,104 @@ class EdgeInference:
             }
             if score is not None:
                 row["p_interaction"] = float(score[e])
+            if truth is not None:
+                kind, frac = int(truth[0][e]), float(truth[1][e])
+                row["true_type"] = None if kind < 0 else kind
+                row["true_fraction"] = None if np.isnan(frac) else frac
             rows.append(row)
         return rows
 
 
-@dataclass(frozen=True)
-class Forecast:
-    """Future trajectories in the data's units.
-
-    Attributes:
-        pred: ``[S, N, K, F]`` predicted frames ``T .. T + K - 1``.
-        history: ``[S, N, W, F]`` the observed frames the model read (``T - W .. T-1``).
-        graph: ``[S, E, K]`` the edge weights the decoder used.
-        probs: ``[S, E, K]`` the posterior they came from.
-        first_frame: T, the index of the first predicted frame.
-        times: ``[S, K]`` time stamps of the predictions (inputs with time stamps: the
-            last stamp plus multiples of the mean step), else None.
-        feature_names, object_names, sample_names, source, run: provenance.
-    """
-
-    pred: np.ndarray
-    history: np.ndarray
-    graph: np.ndarray
-    probs: np.ndarray
-    first_frame: int
-    times: np.ndarray | None
-    feature_names: tuple[str, ...]
-    object_names: tuple[str, ...]
-    sample_names: tuple[str, ...]
-    source: str
-    run: str
-
-
-def _as_run(run: LoadedRun | str | Path) -> tuple[LoadedRun, Path]:
-    """The loaded run and its directory (a loaded run's: its checkpoint's)."""
-    if isinstance(run, LoadedRun):
-        return run, run.checkpoint.parent.parent  # RUN/checkpoints/best.ckpt
-    return load_run(run), Path(run)
-
-
-def _as_series(data: Series | str | Path, split: str) -> Series:
-    return data if isinstance(data, Series) else read_series(data, split=split)
-
-
-def check_data(
-    run: LoadedRun,
-    series: Series,
-    frames: int,
-    run_dir: Path | None = None,
-    allow_other_objects: bool = False,
-) -> None:
-    """One line when the data do not fit the run (features, objects, frames)."""
-    mc = run.config.model_config
-    where = f"the run {run_dir}" if run_dir is not None else "the run"
-    names = run.normalizer.names
-    if series.n_features != mc.n_features:
-        which = f" ({', '.join(names)})" if names else ""
-        raise DataError(
-            f"{series.source} has {series.n_features} features per object but {where} "
-            f"was trained on {mc.n_features}{which}; give the same features in the "
-            "same order"
-        )
-    trained = _trained_objects(run_dir)
-    if trained is not None and trained != series.n_objects and not allow_other_objects:
-        raise DataError(
-            f"{series.source} has {series.n_objects} objects but {where} was trained on "
-            f"{trained}; train a run on data with {series.n_objects} objects (nri import,"
-            " nri train), or allow it explicitly (--any-objects) to try the model anyway"
-        )
-    if series.n_frames < frames:
-        raise DataError(
-            f"{series.source} has {series.n_frames} frames per sample but {where} needs "
-            f"{frames} (its encoder reads model.n_timesteps = {mc.n_timesteps}); give "
-            "longer samples or train a run with a shorter window "
-            f"(--set model.n_timesteps={series.n_frames})"
-        )
-
-
-def _trained_objects(run_dir: Path | None) -> int | None:
-    if run_dir is None or not (run_dir / "data.json").exists():
-        return None  # runs from before data.json
-    try:
-        return int(json.loads((run_dir / "data.json").read_text())["n_objects"])
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def _encode(run: LoadedRun, x: Tensor, gen: torch.Generator) -> Tensor:
-    """Logits ``[B, E, K]`` of a window ``[B, N, W, F]``."""
-    model = run.model
-    if isinstance(model, NRI):
-        return model.encode(x).logits
-    if hasattr(model, "encode") and getattr(model, "encoder", None) is not None:
-        return model.encode(x, generator=gen).logits  # NRI-MPM: RI orders from gen
-    raise DataError(
-        f"the run's model ({run.config.model}) has no edge encoder, so it infers no "
-        "graph; use a run of nri or nri_mpm (scheme vae or supervised)"
-    )
-
-
-def _normalised(run: LoadedRun, series: Series) -> Tensor:
-    return torch.from_numpy(run.normalizer.transform(series.x).astype(np.float32))
+def _window_starts(
+    n_frames: int, w: int, start: int | None, stride: int | None
+) -> list[int]:
+    """First frames of the encoder windows of one sample (module docstring)."""
+    if start is not None and start < 0:
+        raise DataError(f"start must be >= 0, got {start}")
+    if stride is not None and stride < 1:
+        raise DataError(f"stride must be >= 1, got {stride}")
+    if start is not None and stride is None:
+        return [start]
+    return list(range(start or 0, n_frames - w + 1, stride or w))
 
 
 def infer_edges(
     run: LoadedRun | str | Path,
     data: Series | str | Path,
     split: str = "test",
-    start: int = 0,
+    start: int | None = None,
     batch_size: int = 256,
     seed: int | None = None,
     allow_other_objects: bool = False,
+    stride: int | None = None,
+    true_edges: np.ndarray | str | Path | None = None,
 ) -> EdgeInference:
-    """Edge-type probabilities of every sample, and their mean over samples.
+    """Edge-type probabilities of every encoder window, and their mean.
 
     Args:
         run: a run directory or a loaded run.
         data: a :class:`~nri.data.series.Series` or a file / data set directory
             (:func:`~nri.data.importers.read_series`; a directory gives ``split``).
-        start: first frame of the encoder window.
-        batch_size: samples per forward pass (results do not depend on it).
+        start: first frame of the one window read per sample (None: every window,
+            module docstring).
+        batch_size: windows per forward pass (results do not depend on it).
         seed: seed of NRI-MPM's relation-interaction orders (default: the run's
             ``train.eval_seed``); NRI's encoder is deterministic.
         allow_other_objects: accept a number of objects other than the training data's.
+        stride: frames between windows (default W, no overlap).
+        true_edges: the true graph, replacing the data's own: an ``[N, N]`` array
+            indexed [receiver, sender] or a ``.csv``/``.npy`` file of one
+            (:func:`nri.run_data.read_edge_matrix`).
 
     Shapes:
-        probs ``[S, E, K]``, mean_probs ``[E, K]`` with ``E = N (N - 1)``.
+        probs ``[S', E, K]``, mean_probs ``[E, K]`` with ``E = N (N - 1)``.
+
+    Raises:
+        DataError: data that do not fit the run (one line).
     """
-    loaded, run_dir = _as_run(run)
-    series = _as_series(data, split)
-    mc = loaded.config.model_config
-    if start < 0:
-        raise DataError(f"start must be >= 0, got {start}")
-    check_data(loaded, series, start + mc.n_timesteps, run_dir, allow_other_objects)
-    x = _normalised(loaded, series)[:, :, start : start + mc.n_timesteps]  # [S,N,W,F]
+    loaded, run_dir = as_run(run)
+    series = as_series(data, split)
+    if true_edges is not None:
+        series = with_true_edges(series, true_edges)
+    series = match_series(loaded, series, run_dir, allow_other_objects)
+    w = loaded.config.model_config.n_timesteps
+    starts = _window_starts(series.n_frames, w, start, stride)
+    check_data(loaded, series, (start or 0) + w, run_dir, allow_other_objects)
+    x = normalised(loaded, series)  # [S, N, T, F]
+    pairs = [(s, a) for s in range(series.n_samples) for a in starts]
     gen = torch.Generator().manual_seed(
         loaded.config.train.eval_seed if seed is None else seed
     )
     probs = []
     with torch.no_grad():
-        for i in range(0, x.shape[0], batch_size):
-            logits = _encode(loaded, x[i : i + batch_size], gen)  # [B, E, K]
+        for i in range(0, len(pairs), batch_size):
+            xb = torch.stack(
+                [x[s, :, a : a + w] for s, a in pairs[i : i + batch_size]]
+            )  # [B, N, W, F]
+            logits = encode(loaded, xb, gen)  # [B, E, K]
             probs.append(torch.softmax(logits.double(), dim=-1))
-    q = torch.cat(probs).numpy()  # [S, E, K]
+    q = torch.cat(probs).numpy()  # [S', E, K]
+    sample = np.array([s for s, _ in pairs], dtype=np.int64)
+    first = np.array([a for _, a in pairs], dtype=np.int64)
+    names = tuple(
+        series.sample_names[s] if len(starts) == 1 else f"{series.sample_names[s]}@{a}"
+        for s, a in pairs
+    )
     send, recv = graph.fully_connected_np(series.n_objects)
     return EdgeInference(
         probs=q,
         mean_probs=q.mean(axis=0),
         send=send,
         recv=recv,
-        no_edge_type=0 if mc.skip_first else None,
-        true_edges=series.edges,
-        frames=(start, start + mc.n_timesteps),
+        no_edge_type=0 if loaded.config.model_config.skip_first else None,
+        true_edges=None if series.edges is None else series.edges[sample],
+        frames=(starts[0], starts[0] + w),
         object_names=series.object_names,
-        sample_names=series.sample_names,
+        sample_names=names,
         source=series.source,
         run=str(run_dir),
-    )
-
-
-def forecast_trajectories(
-    run: LoadedRun | str | Path,
-    data: Series | str | Path,
-    n_steps: int,
-    split: str = "test",
-    graph_mode: GraphMode = "argmax",
-    batch_size: int = 256,
-    seed: int | None = None,
-    allow_other_objects: bool = False,
-) -> Forecast:
-    """Continue every sample for ``n_steps`` frames after its last frame.
-
-    The graph is inferred from the last W frames (module docstring) and used as
-    ``graph_mode``: "argmax" (the most likely type of each edge), "sample" (one hard
-    Gumbel sample, seeded) or "probs" (the posterior as soft edge weights).
-
-    Shapes:
-        pred ``[S, N, n_steps, F]`` in the data's units.
-    """
-    if n_steps < 1:
-        raise DataError(f"the number of forecast steps must be >= 1, got {n_steps}")
-    if graph_mode not in ("argmax", "sample", "probs"):
-        raise DataError(
-            f"graph_mode must be argmax, sample or probs, got {graph_mode!r}"
-        )
-    loaded, run_dir = _as_run(run)
-    series = _as_series(data, split)
-    mc = loaded.config.model_config
-    check_data(loaded, series, mc.n_timesteps, run_dir, allow_other_objects)
-    t, w = series.n_frames, mc.n_timesteps
-    x = _normalised(loaded, series)[:, :, t - w :]  # [S, N, W, F]
-    model = loaded.model
-    if getattr(model, "decoder", True) is None:
-        raise DataError(
-            "this run has no decoder (supervised encoder); it cannot forecast"
-        )
-    gen = torch.Generator().manual_seed(
-        loaded.config.train.eval_seed if seed is None else seed
-    )
-    preds, zs, qs = [], [], []
-    with torch.no_grad():
-        for i in range(0, x.shape[0], batch_size):
-            xb = x[i : i + batch_size]
-            logits = _encode(loaded, xb, gen)  # [B, E, K]
-            q = torch.softmax(logits.float(), dim=-1)
-            if graph_mode == "argmax":
-                z = F.one_hot(logits.argmax(-1), mc.n_edge_types).float()
-            elif graph_mode == "sample":
-                z = model.sample_edges(logits, True, gen)
-            else:
-                z = q
-            preds.append(model.forecast(xb, z, n_steps).double())  # [B, N, K, F]
-            zs.append(z.double())
-            qs.append(q.double())
-    pred = loaded.normalizer.inverse(torch.cat(preds)).numpy()
-    times = None
-    if series.times is not None and t > 1:
-        step = (series.times[:, -1] - series.times[:, 0]) / (t - 1)  # [S]
-        times = series.times[:, -1:] + step[:, None] * np.arange(1, n_steps + 1)
-    return Forecast(
-        pred=pred,
-        history=series.x[:, :, t - w :],
-        graph=torch.cat(zs).numpy(),
-        probs=torch.cat(qs).numpy(),
-        first_frame=t,
-        times=times,
-        feature_names=series.feature_names,
-        object_names=series.object_names,
-        sample_names=series.sample_names,
-        source=series.source,
-        run=str(run_dir),
+        window_sample=sample,
+        window_start=first,
     )
 
 

@@ -8,7 +8,7 @@ per-batch means (quirk Q5) where it applies.
 from __future__ import annotations
 
 import itertools
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -29,6 +29,7 @@ __all__ = [
     "Mean",
     "HorizonMSE",
     "EdgeMetrics",
+    "graph_metrics",
 ]
 
 
@@ -261,30 +262,81 @@ class EdgeMetrics:
         if n_known:
             self.acc.update(int(conf.diagonal().sum()), n_known)
         self.asym.update(*asymmetry_count(pred))
-        if self.n_classes == 2:
+        if self.n_classes == 2 or self.skip_first:
             self._q.append(torch.softmax(logits.double(), dim=-1).cpu())  # [B, E, K]
             self._labels.append(labels.detach().cpu())
 
     def permutation(self) -> tuple[float, tuple[int, ...]]:
-        """Permutation-invariant accuracy and its type -> class mapping."""
-        return permutation_accuracy(self.confusion)
+        """Permutation-invariant accuracy and its type -> class mapping.
+
+        With ``skip_first`` and more types than classes (e.g. K = 3 types against
+        0/1 labels), type 0 keeps its meaning "no interaction" (mapped to class 0) and
+        every other type is mapped to its best interaction class (never to 0);
+        otherwise :func:`permutation_accuracy`.
+        """
+        k, n_cls = self.confusion.shape
+        if not (self.skip_first and k > n_cls):
+            return permutation_accuracy(self.confusion)
+        c = self.confusion.to(torch.float64)
+        total = float(c.sum())
+        mapping = (0, *(1 + int(i) for i in c[1:, 1:].argmax(dim=1)))
+        correct = sum(float(c[t, m]) for t, m in enumerate(mapping))
+        return (correct / total if total else float("nan")), mapping
 
     def compute(self) -> dict[str, float]:
-        """``acc`` (raw), ``acc_perm``, ``auroc``, ``asym``, ``n_edges`` (labelled)."""
+        """``acc`` (raw), ``acc_perm``, ``auroc``, ``asym``, ``n_edges`` (labelled),
+        ``acc_interaction`` (only with ``skip_first``: "no interaction" = type 0
+        against any interaction type, label 0 against any other label) and the trivial
+        baselines ``acc_all_no_edge`` (fraction of label 0) and ``acc_all_edge``
+        (fraction of labels != 0)."""
         acc_perm, mapping = self.permutation()
+        c = self.confusion.to(torch.float64)
+        total = float(c.sum())
+        nan = float("nan")
         out = {
             "acc": self.acc.compute(),
             "acc_perm": acc_perm,
             "asym": self.asym.compute(),
-            "n_edges": float(self.confusion.sum()),
-            "auroc": float("nan"),
+            "n_edges": total,
+            "auroc": nan,
+            "acc_all_no_edge": float(c[:, 0].sum()) / total if total else nan,
+            "acc_all_edge": float(c[:, 1:].sum()) / total if total else nan,
         }
+        if self.skip_first:
+            correct = float(c[0, 0] + c[1:, 1:].sum())
+            out["acc_interaction"] = correct / total if total else nan
         if self._q:
             q = torch.cat(self._q)  # [S, E, K]
+            labels = torch.cat(self._labels)  # [S, E]
             if self.skip_first:
                 score = 1.0 - q[..., 0]  # [S, E]
+                labels = torch.where(labels >= 0, (labels > 0).long(), labels)
             else:
                 to_one = torch.tensor([m == 1 for m in mapping])  # [K]
                 score = q[..., to_one].sum(-1)  # [S, E]
-            out["auroc"] = auroc(score, torch.cat(self._labels))
+            out["auroc"] = auroc(score, labels)
         return out
+
+
+def graph_metrics(
+    probs: np.ndarray, labels: np.ndarray, no_edge_type: int | None
+) -> dict[str, Any]:
+    """Scores of inferred edge-type probabilities against true labels.
+
+    :class:`EdgeMetrics` on ``log(probs)`` with as many classes as the labels have
+    (at least 2), ``skip_first`` when ``no_edge_type`` is 0, plus ``perm_mapping``
+    (type -> class) and ``n_types``, ``n_classes``.
+
+    Shapes:
+        probs ``[S, E, K]``, labels ``[S, E]`` int (-1 unknown).
+    """
+    p = torch.as_tensor(np.asarray(probs, dtype=np.float64))
+    y = torch.as_tensor(np.asarray(labels, dtype=np.int64))
+    k = int(p.shape[-1])
+    n_cls = max(2, int(y.max()) + 1) if y.numel() else 2
+    m = EdgeMetrics(max(k, 1), n_classes=n_cls, skip_first=no_edge_type == 0)
+    m.update(torch.log(p.clamp(min=1e-300)), y)
+    out: dict[str, Any] = dict(m.compute())
+    out["perm_mapping"] = list(m.permutation()[1])
+    out["n_types"], out["n_classes"] = k, n_cls
+    return out

@@ -180,7 +180,9 @@ def fit(
         data = load_dataset(data, config.data.suffix)
     config = dataclasses.replace(
         config,
-        data=dataclasses.replace(config.data, path=data.source, suffix=data.suffix),
+        data=dataclasses.replace(
+            config.data, path=_resolved(data.source), suffix=data.suffix
+        ),
     )
     check_compatible(config, data)
     check_finite_splits(data)  # data built in Python skip load_dataset's check
@@ -334,6 +336,12 @@ def _fit_closed_form(config: RunConfig, run_dir: Path, data: LoadedData) -> FitR
     return FitResult(
         run_dir, best, last, score, time.perf_counter() - start, True, monitor
     )
+
+
+def _resolved(source: str) -> str:
+    """A data path as an absolute path (a run directory then works from any working
+    directory, issue 14 item 11); other sources (in-memory data) as they are."""
+    return str(Path(source).resolve()) if source and Path(source).exists() else source
 
 
 def _check_resume_config(run_dir: Path, config: RunConfig) -> None:

@@ -19,7 +19,7 @@ from nri.data.normalize import Normalizer
 from nri.training.checkpoint import CheckpointError, safe_load
 from nri.training.module import NRILightning
 
-__all__ = ["LoadedRun", "RunError", "load_run", "read_run_config"]
+__all__ = ["LoadedRun", "RunError", "load_run", "read_run_config", "run_data_path"]
 
 
 class RunError(ValueError):
@@ -87,3 +87,38 @@ def load_run(run_dir: str | Path, checkpoint: str = "best") -> LoadedRun:
         ) from None
     model = module.model.eval()
     return LoadedRun(config, model, normalizer, ckpt_path)
+
+
+def run_data_path(run_dir: str | Path, config: RunConfig | None = None) -> Path:
+    """The data a run was trained on, found from any working directory.
+
+    ``nri train`` stores ``data.path`` resolved (absolute). A relative path (runs
+    trained from Python with a relative path, or before paths were stored resolved) is
+    tried against the working directory, then against the run directory and each of
+    its parents (a project tree of ``data/`` and ``runs/NAME`` works from anywhere).
+
+    Raises:
+        RunError: no path recorded, or none of the tried paths exists (the message
+            names them and the ``--data`` option).
+    """
+    run_dir = Path(run_dir)
+    config = read_run_config(run_dir) if config is None else config
+    if config.data.path is None:
+        raise RunError(
+            f"the run {run_dir} records no data path; give the data with --data PATH"
+        )
+    stored = Path(config.data.path)
+    tried = [stored]
+    if not stored.is_absolute():
+        tried += [p / stored for p in (run_dir.resolve(), *run_dir.resolve().parents)]
+    for path in tried:
+        if path.exists():
+            return path
+    where = str(stored) if stored.is_absolute() else f"{stored} (from here and from "
+    if not stored.is_absolute():
+        where += f"{run_dir} and the directories above it)"
+    raise RunError(
+        f"the data of the run {run_dir} were not found at {where}; give them with "
+        "--data PATH (a data directory or file with the features the run was trained "
+        "on)"
+    )

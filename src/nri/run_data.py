@@ -1,0 +1,326 @@
+"""Own data against a trained run: names, sizes and frames must fit the model.
+
+A run records the names of the features it was trained on (``RUN/normalizer.json``,
+``RUN/data.json``) and, for imported data, the object names (``RUN/data.json``).
+:func:`match_series` puts new data into that order by name: columns given in another
+order are reordered; missing or extra names are refused with one line naming them.
+Names that are only positions (``f0, f1, ...`` for features, ``0, 1, ...`` for objects:
+data that came without names) are matched by position, as before names existed.
+
+Used by :mod:`nri.infer` and :mod:`nri.forecast`; no printing, no file writes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from nri import graph
+from nri.data.dataset import DataError
+from nri.data.importers import read_series
+from nri.data.series import Series
+from nri.models.nri import NRI
+from nri.training.run_dir import LoadedRun, load_run
+
+__all__ = [
+    "as_run",
+    "read_edge_matrix",
+    "with_true_edges",
+    "as_series",
+    "check_data",
+    "encode",
+    "match_series",
+    "name_order",
+    "names_mismatch",
+    "normalised",
+    "trained_info",
+]
+
+
+def as_run(run: LoadedRun | str | Path) -> tuple[LoadedRun, Path]:
+    """The loaded run and its directory (a loaded run's: its checkpoint's)."""
+    if isinstance(run, LoadedRun):
+        return run, run.checkpoint.parent.parent  # RUN/checkpoints/best.ckpt
+    return load_run(run), Path(run)
+
+
+def as_series(data: Series | str | Path, split: str) -> Series:
+    """A Series as given, or read from a file / data set directory (``split``)."""
+    return data if isinstance(data, Series) else read_series(data, split=split)
+
+
+def trained_info(run_dir: Path | None) -> dict[str, Any]:
+    """``RUN/data.json`` (what the run was trained on), or ``{}`` when absent."""
+    if run_dir is None or not (run_dir / "data.json").exists():
+        return {}  # runs from before data.json, or a run built in memory
+    try:
+        info = json.loads((run_dir / "data.json").read_text())
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _positional(names: tuple[str, ...], prefix: str) -> bool:
+    """True for the default names of data without names (``f0..``, ``0..``)."""
+    return names == tuple(f"{prefix}{i}" for i in range(len(names)))
+
+
+def name_order(
+    given: tuple[str, ...], trained: tuple[str, ...], prefix: str
+) -> np.ndarray | None:
+    """Index into ``given`` that yields ``trained``'s order, None when the names
+    cannot be compared (either side positional, or the same order already)."""
+    if not trained or given == trained:
+        return None
+    if _positional(given, prefix) or _positional(trained, prefix):
+        return None  # no names on one side: by position (sizes are checked later)
+    if sorted(given) != sorted(trained) or len(set(given)) != len(given):
+        return np.array([], dtype=np.int64)  # signals a mismatch
+    where = {name: i for i, name in enumerate(given)}
+    return np.array([where[name] for name in trained], dtype=np.int64)
+
+
+def names_mismatch(
+    what: str, given: tuple[str, ...], trained: tuple[str, ...], source: str, where: str
+) -> DataError:
+    missing = [n for n in trained if n not in given]
+    extra = [n for n in given if n not in trained]
+    parts = []
+    if missing:
+        parts.append(f"missing {', '.join(repr(n) for n in missing)}")
+    if extra:
+        parts.append(f"extra {', '.join(repr(n) for n in extra)}")
+    return DataError(
+        f"{source}: the {what} names do not match those of {where} "
+        f"({'; '.join(parts)}); it was trained on {', '.join(trained)}: give exactly "
+        f"these {what}s (any order)"
+    )
+
+
+def match_series(
+    run: LoadedRun,
+    series: Series,
+    run_dir: Path | None = None,
+    allow_other_objects: bool = False,
+) -> Series:
+    """``series`` with its features (and objects, where the run records their names)
+    in the run's order.
+
+    Features: the run's feature names are its normaliser's. A permutation of them is
+    reordered; other names raise. Objects: the names in ``RUN/data.json``; skipped
+    with ``allow_other_objects``. Edge labels follow the objects.
+
+    Shapes:
+        ``x [S, N, T, F]`` -> the same shape, axes 1 and 3 reordered.
+
+    Raises:
+        DataError: names missing or extra (one line naming them).
+    """
+    where = f"the run {run_dir}" if run_dir is not None else "the run"
+    info = trained_info(run_dir)
+    trained_f = tuple(run.normalizer.names) or tuple(info.get("feature_names", ()))
+    idx = name_order(series.feature_names, trained_f, "f")
+    if idx is not None:
+        if idx.size == 0:
+            raise names_mismatch(
+                "feature", series.feature_names, trained_f, series.source, where
+            )
+        series = replace(
+            series, x=series.x[..., idx], feature_names=trained_f
+        )  # [S, N, T, F] in the run's feature order
+    trained_o = tuple(str(n) for n in info.get("object_names", ()))
+    if allow_other_objects or not trained_o:
+        return series
+    idx = name_order(series.object_names, trained_o, "")
+    if idx is None:
+        return series
+    if idx.size == 0:
+        raise names_mismatch(
+            "object", series.object_names, trained_o, series.source, where
+        )
+    edges = series.edges
+    if edges is not None:
+        dense = graph.to_dense_np(edges, fill=-1)  # [S, N, N] [receiver, sender]
+        edges = graph.to_edges_np(dense[:, idx][:, :, idx])
+    return replace(
+        series, x=series.x[:, idx], edges=edges, object_names=trained_o
+    )  # objects (axis 1) in the run's order
+
+
+def check_data(
+    run: LoadedRun,
+    series: Series,
+    frames: int,
+    run_dir: Path | None = None,
+    allow_other_objects: bool = False,
+) -> None:
+    """One line when the data do not fit the run (features, objects, frames)."""
+    mc = run.config.model_config
+    where = f"the run {run_dir}" if run_dir is not None else "the run"
+    names = run.normalizer.names
+    if series.n_features != mc.n_features:
+        which = f" ({', '.join(names)})" if names else ""
+        raise DataError(
+            f"{series.source} has {series.n_features} features per object but {where} "
+            f"was trained on {mc.n_features}{which}; give the same features"
+        )
+    trained = trained_info(run_dir).get("n_objects")
+    if trained is not None and trained != series.n_objects and not allow_other_objects:
+        raise DataError(
+            f"{series.source} has {series.n_objects} objects but {where} was trained on "
+            f"{trained}; train a run on data with {series.n_objects} objects (nri import,"
+            " nri train), or allow it explicitly (--any-objects) to try the model anyway"
+        )
+    if series.n_frames < frames:
+        raise DataError(
+            f"{series.source} has {series.n_frames} frames per sample but {where} needs "
+            f"{frames} (its encoder reads model.n_timesteps = {mc.n_timesteps}); give "
+            "longer samples or train a run with a shorter window "
+            f"(--set model.n_timesteps={series.n_frames})"
+        )
+
+
+def encode(run: LoadedRun, x: Tensor, gen: torch.Generator) -> Tensor:
+    """Logits ``[B, E, K]`` of a window ``[B, N, W, F]``."""
+    model = run.model
+    if isinstance(model, NRI):
+        return model.encode(x).logits
+    if hasattr(model, "encode") and getattr(model, "encoder", None) is not None:
+        return model.encode(x, generator=gen).logits  # NRI-MPM: RI orders from gen
+    raise DataError(
+        f"the run's model ({run.config.model}) has no edge encoder, so it infers no "
+        "graph; use a run of nri or nri_mpm (scheme vae or supervised)"
+    )
+
+
+def normalised(run: LoadedRun, series: Series) -> Tensor:
+    """The run's normalisation of ``series.x``: ``[S, N, T, F]`` float32."""
+    return torch.from_numpy(run.normalizer.transform(series.x).astype(np.float32))
+
+
+def _cells(path: Path) -> list[list[str]]:
+    import csv
+
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as err:
+        raise DataError(f"cannot read the edges file {path}: {err}") from None
+    try:
+        delim = csv.Sniffer().sniff(text[:4096], delimiters=",;\t ").delimiter
+    except csv.Error:
+        delim = ","
+    rows = [
+        [c.strip() for c in row if c.strip() != "" or delim != " "]
+        for row in csv.reader(text.splitlines(), delimiter=delim)
+    ]
+    return [r for r in rows if r]
+
+
+def _is_number(cell: str) -> bool:
+    try:
+        float(cell)
+    except ValueError:
+        return False
+    return True
+
+
+def read_edge_matrix(path: str | Path, object_names: tuple[str, ...]) -> np.ndarray:
+    """A true graph from an ``[N, N]`` ``.npy`` or ``.csv`` file indexed [receiver,
+    sender] (row i = receiver i, column j = sender j; the diagonal is ignored).
+
+    A CSV may carry the object names as a header row and a first column; they are then
+    matched to ``object_names`` (any order). Labels: 0 (no interaction), 1 (or
+    another edge type), -1 (unknown).
+
+    Shapes:
+        returns ``[N, N]`` int64 in the order of ``object_names``.
+
+    Raises:
+        DataError: unreadable file, wrong shape, names or labels (one line).
+    """
+    path = Path(path)
+    n = len(object_names)
+    if not path.is_file():
+        raise DataError(f"the edges file {path} does not exist")
+    names: list[str] | None = None
+    if path.suffix.lower() == ".npy":
+        try:
+            arr = np.load(path, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise DataError(f"cannot read the edges file {path}: {err}") from None
+    else:
+        rows = _cells(path)
+        if rows and not all(_is_number(c) for c in rows[0]):
+            header, rows = rows[0], rows[1:]
+            if all(r and not _is_number(r[0]) for r in rows):
+                rows = [r[1:] for r in rows]
+                header = header[1:] if len(header) == len(rows[0]) + 1 else header
+            names = header
+        try:
+            arr = np.array([[float(c) for c in r] for r in rows])
+        except ValueError:
+            raise DataError(
+                f"the edges file {path} has cells that are not numbers; expected an "
+                f"[{n}, {n}] matrix of labels 0/1 (-1 unknown), indexed [receiver, "
+                "sender]"
+            ) from None
+    if arr.shape != (n, n):
+        raise DataError(
+            f"the edges file {path} holds shape {arr.shape}; expected [{n}, {n}] for "
+            f"the {n} objects of the data, indexed [receiver, sender]"
+        )
+    if not np.issubdtype(arr.dtype, np.number):
+        raise DataError(f"the edges file {path} holds {arr.dtype}, not numbers")
+    off = arr[~np.eye(n, dtype=bool)]
+    if not (
+        np.isfinite(off).all() and (off == np.round(off)).all() and off.min() >= -1
+    ):
+        bad = off[~(np.isfinite(off) & (off == np.round(off)) & (off >= -1))][0]
+        raise DataError(
+            f"the edges file {path} holds {bad:g}; labels must be whole numbers: 0 (no "
+            "interaction), 1 (interaction; 2.. for more edge types), -1 (unknown): "
+            "binarise weights first (e.g. weight > 0)"
+        )
+    adj = arr.astype(np.int64)
+    if names is not None:
+        if sorted(names) != sorted(object_names):
+            raise DataError(
+                f"the object names of the edges file {path} ({', '.join(names)}) are "
+                f"not those of the data ({', '.join(object_names)})"
+            )
+        idx = np.array([names.index(o) for o in object_names])
+        adj = adj[idx][:, idx]  # rows and columns in the data's object order
+    return adj
+
+
+def with_true_edges(series: Series, edges: np.ndarray | str | Path) -> Series:
+    """``series`` with the true graph ``edges`` (an ``[N, N]`` array indexed
+    [receiver, sender], shared by every sample, or a file of one) instead of its own.
+
+    Shapes:
+        edges ``[N, N]`` -> ``Series.edges [S, E]``.
+    """
+    if isinstance(edges, str | Path):
+        adj = read_edge_matrix(edges, series.object_names)
+    else:
+        adj = np.asarray(edges)
+        n = series.n_objects
+        if adj.shape != (n, n):
+            raise DataError(
+                f"true edges of shape {adj.shape}; expected [{n}, {n}] indexed "
+                "[receiver, sender]"
+            )
+        adj = adj.astype(np.int64)
+    labels = graph.to_edges_np(adj)  # [E]
+    return replace(
+        series,
+        edges=np.ascontiguousarray(
+            np.broadcast_to(labels, (series.n_samples, labels.size))
+        ),
+    )
