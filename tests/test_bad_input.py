@@ -572,7 +572,7 @@ RESULTS_CASES = [
     Case("results: forecast --at before the window", _forecast_at_too_early,
          ("frame 10", "--at 49..99")),
     Case("results: forecast --at not a time of the data", _forecast_at_unknown_time,
-         ("2024-05-01T12:00:70.5",)),
+         ("'2024-05-01T12:00:70.5' is not an ISO time stamp",)),
     Case("results: the run's data moved", _eval_data_moved, ("moved_away", "--data")),
     Case("results: infer --out is a file", _infer_out_is_file, ("--out", "is a file")),
     Case("results: forecast --out under a file", _forecast_out_under_file,

@@ -149,3 +149,27 @@ def test_mean_accumulator() -> None:
     pb.update(6.0, 3)
     pb.update(1.0, 1)
     assert pb.compute() == pytest.approx((2 + 1) / 2)
+
+
+def test_more_types_than_labels_never_map_an_interaction_type_to_no_edge() -> None:
+    """Issue 14 item 7: K = 3 types (skip_first: type 0 = no edge) against 0/1 labels.
+    Type 2 is predicted mostly on label-0 edges; the free many-to-one map would send
+    it to "no edge", the skip_first map keeps it an interaction."""
+    pred = torch.tensor([[0, 1, 1, 2, 2, 2]])  # [B=1, E=6], N = 3
+    labels = torch.tensor([[0, 1, 1, 0, 0, 1]])
+    logits = torch.nn.functional.one_hot(pred, 3).float() * 5.0  # argmax = pred
+    m = EdgeMetrics(3, skip_first=True)
+    m.update(logits, labels)
+    acc_perm, mapping = m.permutation()
+    assert mapping == (0, 1, 1)
+    out = m.compute()
+    # "no edge vs any interaction": type 0 on label 0 (1) + types 1, 2 on label 1 (3)
+    assert out["acc_interaction"] == pytest.approx(4 / 6) == acc_perm
+    assert out["acc_all_no_edge"] == pytest.approx(0.5) == out["acc_all_edge"]
+    free = EdgeMetrics(3)  # no fixed meaning: the many-to-one map of the papers
+    free.update(logits, labels)
+    assert free.permutation() == (pytest.approx(5 / 6), (0, 1, 0))
+    assert "acc_interaction" not in free.compute()
+    k3 = EdgeMetrics(3, skip_first=True)  # labels 0..2: the classes grow to 3
+    k3.update(logits, torch.tensor([[0, 1, 1, 2, 2, 2]]))
+    assert k3.n_classes == 3 and k3.compute()["acc"] == pytest.approx(1.0)

@@ -218,7 +218,8 @@ class EdgeMetrics:
 
     Args:
         n_edge_types: K.
-        n_classes: number of label classes (2 for interaction / none).
+        n_classes: number of label classes (2 for interaction / none); grows when
+            the labels have more (0..K-1).
         skip_first: use the fixed skip-first map for the AUROC score.
         weighting: ``"per_batch"`` makes ``acc`` the unweighted mean of per-batch raw
             accuracies (reference quirk Q5); the other metrics are always exact.
@@ -256,6 +257,12 @@ class EdgeMetrics:
             )
         logits = logits.detach()
         pred = logits.argmax(dim=-1)  # [B, E]
+        top = int(labels.max()) + 1 if labels.numel() else 0
+        if top > self.n_classes:  # labels 0..K-1 with K > n_classes: more classes
+            extra = top - self.n_classes
+            pad = self.confusion.new_zeros(self.n_edge_types, extra)
+            self.confusion = torch.cat([self.confusion, pad], dim=1)
+            self.n_classes = top
         conf = confusion_matrix(pred, labels, self.n_edge_types, self.n_classes)
         self.confusion += conf
         n_known = int(conf.sum())
@@ -311,10 +318,11 @@ class EdgeMetrics:
             if self.skip_first:
                 score = 1.0 - q[..., 0]  # [S, E]
                 labels = torch.where(labels >= 0, (labels > 0).long(), labels)
-            else:
+                out["auroc"] = auroc(score, labels)
+            elif self.n_classes == 2:
                 to_one = torch.tensor([m == 1 for m in mapping])  # [K]
                 score = q[..., to_one].sum(-1)  # [S, E]
-            out["auroc"] = auroc(score, labels)
+                out["auroc"] = auroc(score, labels)
         return out
 
 
