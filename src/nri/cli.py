@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nri import cli_experiment, cli_user
+from nri import cli_experiment, cli_results, cli_user
 from nri.cli_args import nonneg_float, positive_int
 from nri.config import preset_names
 from nri.errors import DataNotice, TrainingStopped
@@ -284,7 +284,7 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from nri.atomic import write_text_atomic
-    from nri.cli_user import check_out_file
+    from nri.cli_results import check_out_file
     from nri.evaluate import evaluate_run, format_metrics
 
     target = args.out or args.run / "metrics.json"
@@ -337,9 +337,9 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     _add_evaluate,
     _add_demo,
     cli_user._add_import,
-    cli_user._add_infer,
-    cli_user._add_forecast,
-    cli_user._add_report,
+    cli_results._add_infer,
+    cli_results._add_forecast,
+    cli_results._add_report,
     cli_experiment._add_experiment,
 )
 
