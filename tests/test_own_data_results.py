@@ -159,6 +159,33 @@ def test_objects_in_another_order_are_matched_by_name(run, npz, tmp_path, capsys
         assert b["object_names"].tolist() == info["object_names"]
 
 
+def test_evaluate_matches_features_by_name(run, npz, tmp_path, capsys):
+    with np.load(npz) as z:
+        x, edges = z["x"], z["edges"]
+    order = [2, 0, 3, 1]  # vx, x, vy, y
+    np.savez(tmp_path / "mixed.npz", x=x[..., order], edges=edges,
+             feature_names=np.array(["vx", "x", "vy", "y"]))  # fmt: skip
+    rc = main(
+        [
+            "import",
+            str(tmp_path / "mixed.npz"),
+            "--out",
+            str(tmp_path / "d"),
+            "--name",
+            "own",
+        ]
+    )  # fmt: skip  (the same split as the run's data)
+    assert rc == 0
+    metrics = []
+    for name, data in (("a", run.parent / "data"), ("b", tmp_path / "d")):
+        rc, _, err = _run(["evaluate", str(run), "--data", str(data), "--out",
+                           str(tmp_path / f"{name}.json")], capsys)  # fmt: skip
+        assert rc == 0, err
+        metrics.append(json.loads((tmp_path / f"{name}.json").read_text()))
+    assert metrics[0]["mse"] == pytest.approx(metrics[1]["mse"], rel=1e-5)
+    assert metrics[0]["acc"] == metrics[1]["acc"]
+
+
 # --------------------------------------------------------------- item 7: K types
 
 

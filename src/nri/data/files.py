@@ -43,7 +43,9 @@ def resolve_dataset(path: str | Path, suffix: str | None) -> tuple[Path, str]:
     root = Path(path)
     if not root.exists():
         raise DataError(
-            f"data directory {root} does not exist; run `nri simulate` first"
+            f"data directory {root} does not exist; give the path of a data set "
+            "with --data (nri import writes one from your files, nri simulate a "
+            "synthetic one)"
         )
     if root.is_file():
         raise DataError(f"{root} is a file; pass the directory that holds the data set")
