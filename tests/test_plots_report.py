@@ -68,11 +68,13 @@ def test_mse_and_graph_figures():
     assert list(lines[1].get_ydata()) == [1e-2, 2e-2, 3e-2]
     scores = {"one": np.array([0.9, 0.01, 0.7, 0.2, 0.04, 0.5]), "two": np.ones(6)}
     g = plots.graph_figure(scores, ("a", "b", "c"))
-    assert [ax.get_title() for ax in g.axes] == ["one", "two"]
+    titles = [ax.get_title() for ax in g.axes]
+    assert titles == ["one\n3 of 6 edges", "two\n6 of 6 edges"]
     arrows = [a.get_label() for a in g.axes[0].patches]
-    assert arrows == ["_edge 1->0", "_edge 0->1", "_edge 2->1", "_edge 1->2"]  # >= 0.05
+    assert arrows == ["_edge 1->0", "_edge 0->1", "_edge 1->2"]  # score >= 0.5
     assert len(g.axes[1].patches) == 6
-    assert [t.get_text() for t in g.axes[0].texts] == ["a", "b", "c"]
+    texts = [t.get_text() for t in g.axes[0].texts]
+    assert texts == ["0", "1", "2", "a", "b", "c"]  # numbered nodes, names outside
 
 
 def test_training_log_per_epoch_means(tmp_path):
@@ -107,10 +109,11 @@ def test_report_is_self_contained(run, tmp_path, capsys):
     assert f"{metrics['acc_perm']:.4f}" in text and f"{metrics['mse_1']:.3e}" in text
     assert "edge accuracy (permutation-invariant)" in text
     images = re.findall(r'<img alt="[^"]*" src="data:image/png;base64,([^"]+)"', text)
-    assert len(images) == 5  # curves, MSE, edge matrices, trajectories, graph
+    # curves, MSE, edge matrices, paths, features over time, graph
+    assert len(images) == 6
     for data in images:
         assert base64.b64decode(data).startswith(PNG)
-    assert text.count("<figure>") == 5
+    assert text.count("<figure>") == 6
     assert "http://" not in text and "https://" not in text  # nothing to fetch
     assert "n_timesteps: 22" in text  # the configuration
     assert "x, y, vx, vy" in text  # the data summary

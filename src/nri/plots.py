@@ -11,13 +11,15 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import AxesImage
 from matplotlib.patches import FancyArrowPatch
 from matplotlib.ticker import MaxNLocator
 
 from nri import graph
+from nri.plots_graph import graph_figure
+from nri.plots_series import features_figure, positional_dims
+from nri.plots_text import agg_figure, drawable, each_drawable, numbered, text_style
 
 __all__ = [
     "trajectories_figure",
@@ -25,17 +27,25 @@ __all__ = [
     "mse_figure",
     "training_curves_figure",
     "graph_figure",
+    "features_figure",
+    "positional_dims",
 ]
 
 
-def _figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
-    FigureCanvasAgg(fig)  # the Agg canvas: works without a display
-    return fig
+_figure = agg_figure
 
 
 def _names(names: Sequence[str], n: int) -> list[str]:
+    """The names when there are n of them, else the indices."""
     return list(names) if len(names) == n else [str(i) for i in range(n)]
+
+
+def _ticks(names: list[str]) -> list[str]:
+    """Matrix tick labels: the names when all are short and drawable, else the
+    objects' numbers (as in the graph figure and the report's key)."""
+    if drawable(names) and max(len(s) for s in names) <= 10:
+        return names
+    return [str(i) for i in range(len(names))]
 
 
 def _arrow(
@@ -66,24 +76,27 @@ def trajectories_figure(
     feature_names: Sequence[str] = (),
     object_names: Sequence[str] = (),
     title: str = "",
+    truth: np.ndarray | None = None,
 ) -> Figure:
     """2-D trajectories of one sample with the inferred edges between the objects.
 
     Each object's path over features ``dims`` (a dot at its last frame); an arrow
     sender -> receiver between last positions for every edge with score >=
-    ``threshold`` (opacity and width grow with the score); ``forecast`` dashed. With
-    one feature the feature is drawn against time instead (no edges).
+    ``threshold`` (opacity and width grow with the score); ``forecast`` dashed from
+    the last frame, ``truth`` (the data's frames there, a held-out tail) dotted. With
+    one feature the feature is drawn against time instead (no edges); for features
+    that are not positions use :func:`features_figure`.
 
     Shapes:
         x ``[N, T, F]``; scores ``[E]`` (interaction probabilities); forecast
-        ``[N, K, F]``.
+        ``[N, K, F]``; truth ``[N, K', F]``.
     """
     n, t, f = x.shape
     fig = _figure(6.4, 5.2)
     ax = fig.add_subplot()
-    names = _names(object_names, n)
+    names = numbered(_names(object_names, n))
     colors = [f"C{i % 10}" for i in range(n)]
-    fnames = _names(feature_names, f)
+    fnames = each_drawable(_names(feature_names, f), prefix="feature ")
     if f < 2:
         for i in range(n):
             ax.plot(np.arange(t), x[i, :, 0], color=colors[i], label=names[i])
@@ -100,6 +113,9 @@ def trajectories_figure(
             if forecast is not None:
                 path = np.concatenate([x[i, -1:, :], forecast[i]], axis=0)
                 ax.plot(path[:, a], path[:, b], "--", color=colors[i], lw=1.2)
+            if truth is not None:
+                path = np.concatenate([x[i, -1:, :], truth[i]], axis=0)
+                ax.plot(path[:, a], path[:, b], ":", color=colors[i], lw=1.6)
         if scores is not None:
             send, recv = graph.fully_connected_np(n)
             for e in np.flatnonzero(scores >= threshold):
@@ -110,8 +126,12 @@ def trajectories_figure(
         ax.set_xlabel(fnames[a])
         ax.set_ylabel(fnames[b])
         ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(loc="best", fontsize=8, title="object")
+    style = text_style(names)
+    prop = {"size": 8} | ({"family": style["fontfamily"]} if style else {})
+    ax.legend(loc="best", prop=prop, title="object")
     extra = " (dashed: forecast)" if forecast is not None else ""
+    if truth is not None:
+        extra = " (dashed: forecast, dotted: the data's frames there)"
     edges = f"; arrows: edges with p >= {threshold:g}" if scores is not None else ""
     ax.set_title(title or f"trajectories{extra}{edges}", fontsize=10)
     return fig
@@ -122,8 +142,11 @@ def _matrix(
 ) -> AxesImage:
     im = ax.imshow(m, vmin=0.0, vmax=vmax, cmap="viridis")
     n = len(names)
-    ax.set_xticks(range(n), names, rotation=90 if n > 8 else 0, fontsize=8)
-    ax.set_yticks(range(n), names, fontsize=8)
+    ticks = _ticks(names)
+    style = text_style(ticks)
+    wide = n > 8 or max((len(s) for s in ticks), default=0) > 3
+    ax.set_xticks(range(n), ticks, rotation=90 if wide else 0, fontsize=8, **style)
+    ax.set_yticks(range(n), ticks, fontsize=8, **style)
     ax.set_xlabel("sender")
     ax.set_ylabel("receiver")
     ax.set_title(title, fontsize=10)
@@ -240,42 +263,4 @@ def training_curves_figure(
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    return fig
-
-
-def graph_figure(
-    scores: Mapping[str, np.ndarray],
-    object_names: Sequence[str] = (),
-    min_score: float = 0.05,
-) -> Figure:
-    """Inferred graphs, one panel per entry of ``scores`` (title -> scores): objects on
-    a circle, an arrow sender -> receiver for every edge with score >= ``min_score``,
-    its width and opacity growing with the score.
-
-    Shapes:
-        each scores entry ``[E]`` in [0, 1] (:mod:`nri.graph` order).
-    """
-    fig = _figure(4.2 * len(scores), 4.5)
-    axes = fig.subplots(1, len(scores), squeeze=False)[0]
-    for ax, (title, sc) in zip(axes, scores.items(), strict=True):
-        n = graph.n_nodes(len(sc))
-        names = _names(object_names, n)
-        angle = np.pi / 2 - 2 * np.pi * np.arange(n) / n
-        pos = np.stack([np.cos(angle), np.sin(angle)], axis=1)  # [N, 2]
-        send, recv = graph.fully_connected_np(n)
-        for e in np.flatnonzero(sc >= min_score):
-            label = f"_edge {send[e]}->{recv[e]}"
-            p, q = tuple(pos[send[e]]), tuple(pos[recv[e]])
-            _arrow(ax, p, q, float(sc[e]), "C0", label)
-        for i in range(n):
-            ax.plot(*pos[i], "o", ms=22, color="white", mec=f"C{i % 10}", mew=2)
-            ax.text(*pos[i], names[i], ha="center", va="center", fontsize=8)
-        ax.set_xlim(-1.3, 1.3)
-        ax.set_ylim(-1.3, 1.3)
-        ax.set_aspect("equal")
-        ax.axis("off")
-        ax.set_title(title, fontsize=10)
-    fig.suptitle(
-        f"inferred graph (arrows: sender -> receiver, p >= {min_score:g})", fontsize=10
-    )
     return fig
