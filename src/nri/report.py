@@ -10,18 +10,15 @@ short) is replaced by a one-line note.
 
 from __future__ import annotations
 
-import base64
 import csv
 import datetime
 import html
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import yaml
-from matplotlib.figure import Figure
 
 import nri
 from nri import plots
@@ -30,7 +27,8 @@ from nri.data.custom import split_series
 from nri.data.dataset import DataError
 from nri.data.importers import read_series
 from nri.data.series import Series
-from nri.infer import EdgeInference, forecast_trajectories, infer_edges
+from nri.infer import infer_edges
+from nri.report_figures import figure_html, graph_sections, note
 from nri.training.run_dir import LoadedRun, load_run
 
 CSS = """
@@ -81,23 +79,6 @@ def read_training_log(path: str | Path) -> dict[str, tuple[np.ndarray, np.ndarra
     return out
 
 
-def _png(fig: Figure) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    return base64.b64encode(buf.getvalue()).decode("ascii")
-
-
-def _figure_html(fig: Figure, caption: str) -> str:
-    return (
-        f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,'
-        f'{_png(fig)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
-    )
-
-
-def _note(text: str) -> str:
-    return f'<p class="note">{html.escape(text)}</p>'
-
-
 def _table(rows: list[tuple[str, Any]], header: tuple[str, str] | None = None) -> str:
     head = (
         f"<tr><th>{html.escape(header[0])}</th><th>{html.escape(header[1])}</th></tr>"
@@ -137,18 +118,6 @@ def _metrics_rows(m: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _scores(inf: EdgeInference, m: dict[str, Any] | None) -> tuple[np.ndarray, str]:
-    """Interaction score per sample and edge ``[S, E]``, and what it is."""
-    if inf.no_edge_type is not None:
-        return 1.0 - inf.probs[..., inf.no_edge_type], "P(interaction) = 1 - P(type 0)"
-    mapping = (m or {}).get("perm_mapping")
-    if mapping:
-        types = [t for t, c in enumerate(mapping) if c == 1]
-        label = f"P(types {types}), the types matched to label 1 on the test split"
-        return inf.probs[..., types].sum(-1), label
-    return inf.probs[..., -1], f"P(type {inf.n_edge_types - 1})"
-
-
 def _data_for_report(run: LoadedRun, data: Series | str | Path | None) -> Series:
     if isinstance(data, Series):
         return data
@@ -162,32 +131,6 @@ def _data_for_report(run: LoadedRun, data: Series | str | Path | None) -> Series
     return read_series(path, split="test", suffix=run.config.data.suffix)
 
 
-def _edge_table(
-    inf: EdgeInference, score: np.ndarray, sample: int, limit: int = 40
-) -> str:
-    """The edges of the mean graph, highest score first: mean and spread of the score
-    over samples, the score in the plotted sample, the mean type probabilities."""
-    mean, std = score.mean(axis=0), score.std(axis=0)  # [E]
-    order = np.argsort(-mean, kind="stable")[:limit]
-    head = (
-        "<tr><th>sender</th><th>receiver</th><th>mean score</th><th>std over samples"
-        f"</th><th>sample {html.escape(inf.sample_names[sample])}</th>"
-        + "".join(f"<th>mean p(type {t})</th>" for t in range(inf.n_edge_types))
-        + "</tr>"
-    )
-    rows = []
-    for e in order:
-        j, i = int(inf.send[e]), int(inf.recv[e])
-        cells = "".join(f"<td class=num>{v:.3f}</td>" for v in inf.mean_probs[e])
-        rows.append(
-            f"<tr><td>{html.escape(inf.object_names[j])}</td>"
-            f"<td>{html.escape(inf.object_names[i])}</td>"
-            f"<td class=num>{mean[e]:.3f}</td><td class=num>{std[e]:.3f}</td>"
-            f"<td class=num>{score[sample, e]:.3f}</td>{cells}</tr>"
-        )
-    return f"<table>{head}{''.join(rows)}</table>"
-
-
 def _run_figures(
     run_dir: Path, model: str, metrics: dict[str, Any] | None
 ) -> tuple[list[str], list[str]]:
@@ -196,66 +139,15 @@ def _run_figures(
     log = read_training_log(run_dir / "logs" / "metrics.csv")
     if log:
         fig = plots.training_curves_figure(log)
-        figs.append(_figure_html(fig, "training curves per epoch"))
+        figs.append(figure_html(fig, "training curves per epoch"))
     else:
         notes.append("no training log (logs/metrics.csv)")
     if metrics and metrics.get("mse"):
         fig = plots.mse_figure({f"{model} ({metrics['split']})": metrics["mse"]})
-        figs.append(_figure_html(fig, "MSE against horizon (test protocol)"))
+        figs.append(figure_html(fig, "MSE against horizon (test protocol)"))
     else:
         notes.append("no MSE per horizon (run nri evaluate to compute metrics.json)")
     return figs, notes
-
-
-def _graph_figures(
-    run: LoadedRun,
-    series: Series,
-    inf: EdgeInference,
-    metrics: dict[str, Any] | None,
-    sample: int,
-    forecast_steps: int,
-) -> tuple[list[str], str]:
-    """Edge matrices, trajectories with edges and forecast, the graph (figures' HTML)
-    and the edge table's HTML."""
-    score, what = _scores(inf, metrics)  # [S, E]
-    name = inf.sample_names[sample]
-    true = None if inf.true_edges is None else inf.true_edges[sample]
-    fig = plots.edge_matrices_figure(
-        inf.probs[sample], true, inf.no_edge_type, inf.object_names
-    )
-    figs = [_figure_html(fig, f"sample {name}: true vs inferred relations")]
-    one = series.take(np.array([sample]))
-    fc = forecast_trajectories(run, one, forecast_steps, allow_other_objects=True)
-    fig = plots.trajectories_figure(
-        series.x[sample], score[sample], fc.pred[0],
-        feature_names=series.feature_names, object_names=series.object_names,
-    )  # fmt: skip
-    caption = (
-        f"sample {name}: observed trajectories, inferred edges ({what}) and a "
-        f"{forecast_steps}-step forecast from the last frame"
-    )
-    figs.append(_figure_html(fig, caption))
-    n = len(score)
-    panels = {f"sample {name}": score[sample], f"mean over {n} samples": score.mean(0)}
-    fig = plots.graph_figure(panels, inf.object_names)
-    caption = (
-        f"inferred graph ({what}) of sample {name} and its mean over {n} samples "
-        "(the graph of a system whose graph is fixed)"
-    )
-    figs.append(_figure_html(fig, caption))
-    spread = float(score.std(axis=0).mean())
-    varies = (
-        "the graph varies between samples"
-        if spread > 0.15
-        else "nearly the same graph in every sample"
-    )
-    table = (
-        f"<p class=sub>Edges of {html.escape(inf.source)}, {n} samples, encoder frames "
-        f"{inf.frames[0]}-{inf.frames[1] - 1}; score = {html.escape(what)}. Mean "
-        f"spread of an edge's score between samples: {spread:.3f} ({varies}); highest "
-        "mean first.</p>" + _edge_table(inf, score, sample)
-    )
-    return figs, table
 
 
 def build_report(
@@ -276,12 +168,12 @@ def build_report(
     try:
         series = _data_for_report(run, data)
         series = series.take(np.arange(min(series.n_samples, max_samples)))
-        inf = infer_edges(run, series, allow_other_objects=True)
+        inf = infer_edges(run, series, start=0, allow_other_objects=True)
     except DataError as err:
         notes.append(f"no inferred edges: {err}")
     else:
         sample = min(sample, series.n_samples - 1)
-        more, graph_html = _graph_figures(
+        more, graph_html = graph_sections(
             run, series, inf, metrics, sample, forecast_steps
         )
         figs += more
@@ -294,7 +186,7 @@ def build_report(
         "<h2>Metrics</h2>",
         _table(_metrics_rows(metrics))
         if metrics
-        else _note("no metrics.json: run `nri evaluate RUN` first"),
+        else note("no metrics.json: run `nri evaluate RUN` first"),
         "<h2>Data</h2><div class=grid>",
     ]
     if trained_on:
@@ -309,7 +201,7 @@ def build_report(
         ]  # fmt: skip
         parts.append(_table(shown, ("data shown below", "")))
     parts.append("</div>")
-    parts.append("<h2>Plots</h2>" + "".join(figs) + "".join(_note(n) for n in notes))
+    parts.append("<h2>Plots</h2>" + "".join(figs) + "".join(note(n) for n in notes))
     if graph_html:
         parts.append("<h2>Inferred graph</h2>" + graph_html)
     config_text = yaml.safe_dump(cfg.to_dict(), sort_keys=False)
