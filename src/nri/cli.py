@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from nri import cli_experiment, cli_results, cli_user
+from nri import cli_experiment, cli_results, cli_user, progress
 from nri.cli_args import nonneg_float, positive_int
 from nri.config import preset_names
 from nri.errors import DataNotice, TrainingStopped
@@ -376,10 +376,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), progress.report_to(sys.stderr):
             warnings.simplefilter("always", DataNotice)
             warnings.showwarning = _show_notices
-            return int(args.func(args) or 0)
+            with progress.for_command(args.command, **vars(args)):  # stderr lines
+                return int(args.func(args) or 0)
     except KeyboardInterrupt:
         print("nri: interrupted", file=sys.stderr)
         return 130

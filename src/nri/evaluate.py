@@ -337,11 +337,14 @@ def format_metrics(m: dict[str, Any]) -> str:
     rows.append(("asymmetry rate", _fmt(m["asym"], ".4f")))
     for h in (1, 10, 20):
         if f"mse_{h}" in m:
-            name = f"MSE {h} step{'s' if h > 1 else ''}"
+            name = f"MSE {h} step{'s' if h > 1 else ''} (normalised)"
             rows.append((name, _fmt(m[f"mse_{h}"], ".3e")))
     frames = m.get("one_step_frames")
     one_step = f"MSE one-step (last {frames} frames)" if frames else "MSE one-step"
-    rows.append((one_step, _fmt(m["mse_1step"], ".3e")))
+    rows.append((one_step + " (normalised)", _fmt(m["mse_1step"], ".3e")))
+    rows.append(
+        ("MSE units", "normalised: features min-max scaled to [-1, 1] on train")
+    )
     width = max(len(r[0]) for r in rows)
     head = f"{m['split']} split of {m['suffix']}: {m['n_samples']} samples"
     return "\n".join([head] + [f"  {k:<{width}}  {v}" for k, v in rows])

@@ -24,6 +24,7 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+from nri import progress
 from nri.data.dataset import DataError
 from nri.data.series import Series
 from nri.run_data import as_run, as_series, check_data, encode, match_series, normalised
@@ -217,7 +218,7 @@ def forecast_trajectories(
     )
     preds, zs, qs = [], [], []
     with torch.no_grad():
-        for i in range(0, x.shape[0], batch_size):
+        for i in progress.batches(x.shape[0], batch_size, "forecasting", "samples"):
             xb = x[i : i + batch_size]
             logits = encode(loaded, xb, gen)  # [B, E, K]
             q = torch.softmax(logits.float(), dim=-1)

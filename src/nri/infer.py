@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from nri import graph
+from nri import graph, progress
 from nri.data.dataset import DataError
 from nri.data.series import Series
 from nri.forecast import Forecast, GraphMode, forecast_trajectories
@@ -239,7 +239,7 @@ def infer_edges(
     )
     probs = []
     with torch.no_grad():
-        for i in range(0, len(pairs), batch_size):
+        for i in progress.batches(len(pairs), batch_size, "inferring edges", "windows"):
             xb = torch.stack(
                 [x[s, :, a : a + w] for s, a in pairs[i : i + batch_size]]
             )  # [B, N, W, F]
