@@ -132,8 +132,8 @@ def trajectories_figure(
     extra = " (dashed: forecast)" if forecast is not None else ""
     if truth is not None:
         extra = " (dashed: forecast, dotted: the data's frames there)"
-    edges = f"; arrows: edges with p >= {threshold:g}" if scores is not None else ""
-    ax.set_title(title or f"trajectories{extra}{edges}", fontsize=10)
+    edges = f"\narrows: edges with score >= {threshold:g}" if scores is not None else ""
+    ax.set_title(title or f"trajectories{extra}{edges}", fontsize=9)
     return fig
 
 

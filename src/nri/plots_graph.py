@@ -183,7 +183,8 @@ def graph_figure(
                 Line2D([], [], color=FALSE, lw=2, label="inferred, no true edge"),
                 Line2D([], [], color=MISSED, lw=1, ls="--", label="true edge missed"),
             ],
-            loc="outside lower center", ncols=3, fontsize=8, frameon=False,
+            loc="outside lower center", ncols=3 if len(scores) > 1 else 1,
+            fontsize=8, frameon=False,
         )  # fmt: skip
     names = list(object_names) if len(object_names) == n else []
     if names == [str(i) for i in range(n)]:

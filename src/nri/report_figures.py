@@ -278,8 +278,9 @@ def graph_sections(
         if spread > FIXED_SPREAD
         else "nearly the same graph in every sample"
     )
+    named = inf.object_names != tuple(str(i) for i in range(inf.n_objects))
     table = (
-        _object_key(inf.object_names, drawn)
+        (_object_key(inf.object_names, drawn) if named else "")
         + f"<p class=sub>Edges of {html.escape(inf.source)}, {n} samples, encoder "
         f"frames {inf.frames[0]}-{inf.frames[1] - 1}; score = {html.escape(what)}. "
         f"Mean spread of an edge's score between samples: {spread:.3f} ({varies}); "
