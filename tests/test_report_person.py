@@ -5,6 +5,7 @@ import dataclasses
 import io
 import itertools
 import re
+import sys
 import time
 import warnings
 
@@ -253,6 +254,13 @@ def test_progress_is_off_off_a_terminal_and_clears_itself_on_one(npz, tmp_path, 
             time.sleep(0.3)
     shown = term.getvalue()
     assert "nri: reading ... 00:0" in shown and "steps" in shown
+    stdout = sys.stdout
+    with progress.report_to(term), progress.stage("writing"):
+        time.sleep(0.6)
+        print("result")  # the command's result: the step's line is cleared first
+        cleared = term.getvalue()
+    assert cleared.endswith("\r") and term.getvalue() == cleared
+    assert sys.stdout is stdout and "result" in capsys.readouterr().out
     assert shown.endswith("\r") or shown.rstrip(" ").endswith("\x1b[A")  # cleared
     with progress.report_to(term, enabled=False):
         assert not progress.active()

@@ -20,13 +20,15 @@ starts, one at most every ``interval`` seconds and one at the end::
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 from tqdm import tqdm
 
@@ -74,6 +76,13 @@ def active() -> bool:
     return _ACTIVE.get() is not None
 
 
+def _size() -> dict[str, int]:
+    """Terminal columns and rows for tqdm (80 x 24 where the terminal reports none:
+    tqdm would then print nothing)."""
+    size = shutil.get_terminal_size((80, 24))
+    return {"ncols": max(40, size.columns), "nrows": max(5, size.lines)}
+
+
 def _line(rep: _Reporter, text: str) -> None:
     print(f"nri: {text}", file=rep.stream, flush=True)
 
@@ -93,7 +102,7 @@ def batches(n_items: int, batch_size: int, what: str, unit: str) -> Iterator[int
         return
     if rep.tty:
         with tqdm(total=n_items, desc=f"nri: {what}", unit=f" {unit}", leave=False,
-                  file=rep.stream, delay=0.5, dynamic_ncols=True) as bar:  # fmt: skip
+                  file=rep.stream, delay=0.5, **_size()) as bar:  # fmt: skip
             for i in starts:
                 yield i
                 bar.update(min(batch_size, n_items - i))
@@ -111,6 +120,50 @@ def batches(n_items: int, batch_size: int, what: str, unit: str) -> Iterator[int
     _line(rep, f"{what}: {n_items} {unit} in {time.perf_counter() - t0:.1f} s")
 
 
+class _ClearFirst:
+    """stdout that clears the step's line before the command prints its result."""
+
+    def __init__(self, out: TextIO, clear: Callable[[], None]) -> None:
+        self._out, self._clear = out, clear
+
+    def write(self, text: str) -> int:
+        self._clear()
+        return self._out.write(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._out, name)
+
+
+@contextmanager
+def _ticking(what: str, stream: TextIO) -> Iterator[None]:
+    """``nri: what ... 00:03`` on a terminal, its time going on while the step runs,
+    cleared when it ends or when the command prints to stdout."""
+    bar = tqdm(total=None, desc=f"nri: {what}", bar_format="{desc} ... {elapsed}",
+               leave=False, file=stream, **_size())  # fmt: skip
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.wait(0.5):
+            bar.refresh()
+
+    def clear() -> None:
+        if not stop.is_set():
+            stop.set()
+            thread.join()
+            bar.close()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    out = sys.stdout
+    sys.stdout = _ClearFirst(out, clear)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if isinstance(sys.stdout, _ClearFirst):
+            sys.stdout = out
+        clear()
+
+
 @contextmanager
 def stage(what: str) -> Iterator[None]:
     """A step without a count: on a terminal ``nri: what ... 00:03`` while it runs
@@ -121,22 +174,8 @@ def stage(what: str) -> Iterator[None]:
         yield
         return
     if rep.tty:
-        bar = tqdm(total=None, desc=f"nri: {what}", bar_format="{desc} ... {elapsed}",
-                   leave=False, file=rep.stream)  # fmt: skip
-        stop = threading.Event()
-
-        def tick() -> None:  # the elapsed time goes on while the step runs
-            while not stop.wait(0.5):
-                bar.refresh()
-
-        thread = threading.Thread(target=tick, daemon=True)
-        thread.start()
-        try:
+        with _ticking(what, rep.stream):
             yield
-        finally:
-            stop.set()
-            thread.join()
-            bar.close()
         return
     t0 = time.perf_counter()
     _line(rep, f"{what} ...")
