@@ -36,6 +36,7 @@ p.add_argument("--batch", type=int, default=128)
 p.add_argument("--norm", default="n_in")
 p.add_argument("--threads", type=int, default=1)
 p.add_argument("--win", type=int, default=0)
+p.add_argument("--win_epochs", type=int, default=0)  # window only for the first N
 p.add_argument("--warmup", type=int, default=0)
 p.add_argument("--nllscale", type=int, default=1)
 p.add_argument("--aug", type=int, default=0)
@@ -87,7 +88,7 @@ for ep in range(a.epochs):
         if a.aug:
             x = sym.random(x, gen)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bool(a.bf16)):
-            if a.win:
+            if a.win and not (a.win_epochs and ep >= a.win_epochs):
                 lg = model.encode(x)
                 z = model.sample_edges(lg.logits, False, gen)
                 s0 = (

@@ -163,3 +163,58 @@ def test_reference_preset_switches_the_cpu_recipe_back():
     assert ref.model_config.edge_to_node_norm == "n_nodes"
     paper = resolve(["mpm_charged5"], [])  # paper-scale presets keep the papers' recipe
     assert paper.train.batch_size == 128 and paper.model_config.decoder_window is None
+
+
+# ------------------------------------------------------ annealing and validation batch
+def test_lr_factor_default_is_step_lr_and_start_moves_the_first_decay():
+    from nri.training.module import lr_factor
+
+    # start=None is StepLR: gamma ** (epoch // step), the reference schedule
+    assert all(lr_factor(e, 200, 0.5) == 0.5 ** (e // 200) for e in range(1000))
+    assert all(lr_factor(e, 3, 0.1) == 0.1 ** (e // 3) for e in range(30))
+    # the anneal preset: halved at epoch 6, then every 2 epochs (hand-written)
+    want = [1, 1, 1, 1, 1, 1, 0.5, 0.5, 0.25, 0.25, 0.125, 0.125, 0.0625]
+    assert [lr_factor(e, 2, 0.5, 6) for e in range(13)] == want
+    assert [lr_factor(e, 2, 0.5, 0) for e in range(4)] == [0.5, 0.5, 0.25, 0.25]
+
+
+def test_the_optimiser_follows_the_annealing_schedule():
+    from nri.training.module import NRILightning
+
+    cfg = resolve(["springs5", "cpu", "anneal"], [])
+    opt_cfg = NRILightning(cfg.to_dict()).configure_optimizers()
+    opt, sched = opt_cfg["optimizer"], opt_cfg["lr_scheduler"]["scheduler"]
+    lrs = []
+    for _ in range(10):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    base = cfg.model_config.lr
+    assert lrs == pytest.approx([base] * 6 + [base / 2] * 2 + [base / 4] * 2)
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True])
+def test_lr_decay_start_must_be_an_epoch_count(bad):
+    with pytest.raises(ConfigError, match="lr_decay_start"):
+        resolve(["springs5"], [f"model.lr_decay_start={str(bad).lower()}"])
+
+
+def test_anneal_preset_and_the_switch_back():
+    fast = resolve(["springs5", "cpu", "anneal"], [])
+    mc = fast.model_config
+    assert mc.decoder_window is None and (mc.lr_decay_step, mc.lr_decay_start) == (2, 6)
+    assert fast.train.val_batch_size == 128
+    ref = resolve(["springs5", "cpu", "anneal", "reference"], [])
+    assert ref.model_config.lr_decay_step == 200
+    assert ref.model_config.lr_decay_start is None
+    assert ref.train.val_batch_size is None and ref.train.batch_size == 128
+
+
+def test_validation_batch_size_reaches_the_loader(reference_dir):
+    from nri.training.datamodule import NRIDataModule
+
+    data = load_dataset(reference_dir, "springs5")
+    dm = NRIDataModule(data, batch_size=4, n_valid=40, val_batch_size=32)
+    assert dm.val_dataloader().batch_size == 32
+    assert dm.train_dataloader().batch_size == 4
+    assert NRIDataModule(data, batch_size=4).val_dataloader().batch_size == 4

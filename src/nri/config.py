@@ -36,6 +36,10 @@ class TrainConfig:
     Attributes:
         epochs: training epochs (paper: 500).
         batch_size: samples per batch (paper: 128).
+        val_batch_size: samples per validation batch (None = ``batch_size``). Validation
+            keeps no gradients and its loss is a per-sample mean, so a larger batch only
+            makes it cheaper where small batches are dominated by per-operation overhead
+            (the ``cpu`` preset, docs/training.md); the Gumbel draws differ with it.
         seed: seeds weights, shuffling, Gumbel noise and dropout.
         eval_seed: seeds the Gumbel noise of validation and test (fixed across epochs).
         shuffle: reshuffle training data every epoch (False = the original NRI, Q8).
@@ -60,6 +64,7 @@ class TrainConfig:
 
     epochs: int = 500
     batch_size: int = 128
+    val_batch_size: int | None = None
     seed: int = 42
     eval_seed: int = 0
     shuffle: bool = True
@@ -84,7 +89,7 @@ class TrainConfig:
                 raise ConfigError(
                     f"train.{name} must be >= 1, got {getattr(self, name)}"
                 )
-        for name in ("n_train", "n_valid", "threads"):
+        for name in ("n_train", "n_valid", "threads", "val_batch_size"):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"train.{name} must be >= 1 or null, got {value}")

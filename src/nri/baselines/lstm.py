@@ -38,6 +38,7 @@ class LSTMConfig:
     # optimisation (read by nri.training)
     lr: float = 5e-4
     lr_decay_step: int = 200
+    lr_decay_start: int | None = None  # first decay; None: lr_decay_step (StepLR)
     lr_decay_gamma: float = 0.5
     lr_step_before_epoch: bool = False  # reference: True (spec/nri.md Q3)
 

@@ -57,6 +57,8 @@ class NRIConfig:
     lr: float = 5e-4  # Adam, betas (0.9, 0.999), eps 1e-8, no weight decay
     lr_decay_step: int = 200  # StepLR step in epochs
     lr_decay_gamma: float = 0.5
+    # epoch of the first decay (None: lr_decay_step, plain StepLR); docs/training.md
+    lr_decay_start: int | None = None
     lr_step_before_epoch: bool = False  # Q3, reference: True (halves at 199, 399)
 
     def __post_init__(self) -> None:
@@ -142,6 +144,7 @@ class MPMConfig:
     adam_eps: float = 1e-3  # = the reference's loss scale 1e-5 with eps 1e-8 (spec 5)
     lr_decay_step: int = 200
     lr_decay_gamma: float = 0.5
+    lr_decay_start: int | None = None  # first decay; None: lr_decay_step (StepLR)
     lr_step_before_epoch: bool = False  # the reference steps after each epoch
 
     def __post_init__(self) -> None:

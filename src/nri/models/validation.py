@@ -64,7 +64,16 @@ def check_graph_and_rollout(cfg: Any, uses_cnn: bool) -> None:
 
 def check_decoder_window(cfg: Any) -> None:
     """``decoder_window`` is null or at least ``pred_steps + 1`` frames (a value of
-    ``n_timesteps`` or more means the whole window)."""
+    ``n_timesteps`` or more means the whole window); ``lr_decay_start`` is null or an
+    epoch count >= 0 (the training recipe's two settings, docs/training.md)."""
+    start = getattr(cfg, "lr_decay_start", None)
+    if start is not None and (
+        not isinstance(start, int) or isinstance(start, bool) or start < 0
+    ):
+        raise ValueError(
+            f"{type(cfg).__name__}.lr_decay_start must be null or an int >= 0 "
+            f"(the epoch of the first decay), got {start!r}"
+        )
     window = cfg.decoder_window
     if window is not None and window < cfg.pred_steps + 1:
         raise ValueError(

@@ -53,6 +53,7 @@ class NRIDataModule(L.LightningDataModule):
         n_frames: training and validation read the first ``n_frames`` frames of each
             trajectory (the encoder window, ``model.n_timesteps``; None = all); the
             test loader keeps whole trajectories.
+        val_batch_size: samples per validation batch (None = ``batch_size``).
     """
 
     def __init__(
@@ -66,6 +67,7 @@ class NRIDataModule(L.LightningDataModule):
         n_valid: int | None = None,
         num_workers: int = 0,
         n_frames: int | None = None,
+        val_batch_size: int | None = None,
     ) -> None:
         super().__init__()
         self.data = data if isinstance(data, LoadedData) else load_dataset(data, suffix)
@@ -76,6 +78,7 @@ class NRIDataModule(L.LightningDataModule):
         self.n_valid = n_valid
         self.num_workers = num_workers
         self.n_frames = n_frames
+        self.val_batch_size = val_batch_size
 
     def _dataset(
         self, split: str, limit: int | None = None, crop: bool = True
@@ -86,10 +89,15 @@ class NRIDataModule(L.LightningDataModule):
             x = x[:, :, : self.n_frames].contiguous()  # [S, N, n_frames, F]
         return TensorDataset(x, edges)
 
-    def _loader(self, ds: TensorDataset, sampler: Sampler[int] | None) -> DataLoader:
+    def _loader(
+        self,
+        ds: TensorDataset,
+        sampler: Sampler[int] | None,
+        batch_size: int | None = None,
+    ) -> DataLoader:
         return DataLoader(
             ds,
-            batch_size=self.batch_size,
+            batch_size=batch_size or self.batch_size,
             sampler=sampler,
             shuffle=False,
             drop_last=False,
@@ -103,7 +111,8 @@ class NRIDataModule(L.LightningDataModule):
         return self._loader(ds, sampler)
 
     def val_dataloader(self) -> DataLoader:
-        return self._loader(self._dataset("valid", self.n_valid), None)
+        ds = self._dataset("valid", self.n_valid)
+        return self._loader(ds, None, self.val_batch_size)
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self._dataset("test", crop=False), None)

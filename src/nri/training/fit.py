@@ -258,6 +258,7 @@ def _start(
         n_valid=t.n_valid,
         num_workers=t.num_workers,
         n_frames=frames,
+        val_batch_size=t.val_batch_size,
     )
     # A run killed before its first checkpoint restarts from the beginning.
     ckpt_path = str(last) if resume and last.exists() else None

@@ -25,6 +25,20 @@ def step_seed(seed: int, step: int) -> int:
     return (seed * 1_000_003 + step * 7_919 + 1) % (2**63 - 1)
 
 
+def lr_factor(epoch: int, step: int, gamma: float, start: int | None = None) -> float:
+    """The learning-rate multiplier after ``epoch`` finished epochs (docs/training.md).
+
+    ``gamma ** n`` with ``n = 0`` before epoch ``start`` and ``(epoch - start) // step
+    + 1`` from it on: the first decay at ``start``, then one every ``step`` epochs.
+    ``start=None`` means ``start = step``, which is PyTorch's StepLR (and the original
+    NRI code's schedule): ``gamma ** (epoch // step)``.
+    """
+    first = step if start is None else start
+    if epoch < first:
+        return 1.0
+    return gamma ** ((epoch - first) // step + 1)
+
+
 class NRILightning(L.LightningModule):
     """Training and validation of a model from :data:`nri.models.MODELS`.
 
@@ -126,8 +140,9 @@ class NRILightning(L.LightningModule):
         # epoch, so the rate halves one epoch early (199, 399, ...).
         shift = 1 if mc.lr_step_before_epoch else 0
         step, gamma = mc.lr_decay_step, mc.lr_decay_gamma
+        start = getattr(mc, "lr_decay_start", None)
         sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda epoch: gamma ** ((epoch + shift) // step)
+            opt, lambda epoch: lr_factor(epoch + shift, step, gamma, start)
         )
         return {
             "optimizer": opt,
