@@ -375,6 +375,10 @@ def test_a_run_trained_with_a_relative_path_works_from_anywhere(
     rc, _, err = _run(["evaluate", str(project / "runs" / "r"), "--batch-size", "4"],
                       capsys)  # fmt: skip
     assert rc == 0, err
+    # the report finds the same data (its graph section is not dropped)
+    rc, _, err = _run(["report", str(project / "runs" / "r"), "--out", "r.html"], capsys)
+    assert rc == 0, err
+    assert "no inferred edges" not in (elsewhere / "r.html").read_text()
 
 
 # ------------------------------------------------------ item 13: memory, batches

@@ -29,7 +29,7 @@ from nri.data.importers import read_series
 from nri.data.series import Series
 from nri.infer import infer_edges
 from nri.report_figures import figure_html, graph_sections, note
-from nri.training.run_dir import LoadedRun, load_run
+from nri.training.run_dir import LoadedRun, RunError, load_run, run_data_path
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;
@@ -118,14 +118,17 @@ def _metrics_rows(m: dict[str, Any]) -> list[tuple[str, str]]:
     return rows
 
 
-def _data_for_report(run: LoadedRun, data: Series | str | Path | None) -> Series:
+def _data_for_report(
+    run: LoadedRun, data: Series | str | Path | None, run_dir: Path
+) -> Series:
     if isinstance(data, Series):
         return data
     if data is not None:
         return read_series(data, split="test")
-    path = run.config.data.path
-    if path is None or not Path(path).exists():
-        raise DataError(f"the run's data {path} are not available; pass --data")
+    try:  # the stored path, from any working directory (issue 14 item 11)
+        path = run_data_path(run_dir, run.config)
+    except RunError as err:
+        raise DataError(str(err)) from None
     if Path(path).is_file():  # trained on a file: its test part (load_file_dataset)
         return split_series(read_series(path))["test"]
     return read_series(path, split="test", suffix=run.config.data.suffix)
@@ -166,7 +169,7 @@ def build_report(
     figs, notes = _run_figures(run_dir, cfg.model, metrics)
     series, graph_html = None, ""
     try:
-        series = _data_for_report(run, data)
+        series = _data_for_report(run, data, run_dir)
         series = series.take(np.arange(min(series.n_samples, max_samples)))
         inf = infer_edges(run, series, start=0, allow_other_objects=True)
     except DataError as err:
