@@ -435,6 +435,28 @@ def _simulate_out_under_file(env: Env) -> list[str]:
             "--out", str(env.tmp / "out" / "sub"), "--quiet"]  # fmt: skip
 
 
+def _csv_huge_value(env: Env) -> list[str]:
+    path = _long_csv(env.tmp / "huge.csv", [f"{0.5 * t:g}" for t in range(8)])
+    rows = path.read_text().splitlines()
+    rows = [
+        r.replace(r.split(",")[3], "1e308", 1) if r.split(",")[1:3] == ["1.5", "1"]
+        else r for r in rows
+    ]  # object 1 at time 1.5 in every sample  # fmt: skip
+    path.write_text("\n".join(rows) + "\n")
+    return _import(env, path)
+
+
+def _train_out_is_file(env: Env) -> list[str]:
+    (env.tmp / "afile").write_text("not a directory\n")
+    argv = _train(env)
+    argv[argv.index("--out") + 1] = str(env.tmp / "afile")
+    return argv
+
+
+def _train_test_too_short(env: Env) -> list[str]:
+    return _train(env, "--set", "model.test_horizon=60")  # 49 + 1 + 60 > 99 frames
+
+
 READING_CASES = [
     Case("reading: CSV column named twice", _csv_duplicate_column, ("'x' twice",)),
     Case("reading: CSV column without a name", _csv_unnamed_column, ("no name",)),
@@ -463,6 +485,12 @@ READING_CASES = [
     Case("reading: import --out is a file", _import_out_is_file, ("--out", "is a file")),
     Case("reading: simulate --out under a file", _simulate_out_under_file,
          ("--out", "is a file, so")),
+    Case("reading: 1e308 in a CSV, named as written", _csv_huge_value,
+         ("feature 'x'", "at sample '", "object '1', time '1.5'")),
+    Case("reading: train --out is a file", _train_out_is_file,
+         ("--out", "afile is a file", "give a directory")),
+    Case("reading: test split too short for the test protocol", _train_test_too_short,
+         ("test trajectories have 99 frames", "49 + 1 + 60", "model.test_horizon=20")),
 ]  # fmt: skip
 
 

@@ -20,7 +20,13 @@ from typing import Any
 
 from nri.errors import OutputPathError
 
-__all__ = ["atomic_path", "make_out_dir", "write_json_atomic", "write_text_atomic"]
+__all__ = [
+    "atomic_path",
+    "check_out_dir",
+    "make_out_dir",
+    "write_json_atomic",
+    "write_text_atomic",
+]
 
 
 def _umask() -> int:
@@ -60,6 +66,27 @@ def write_json_atomic(path: str | Path, obj: Any) -> None:
     write_text_atomic(path, json.dumps(obj, indent=2, default=str) + "\n")
 
 
+def check_out_dir(path: str | Path, flag: str = "--out") -> None:
+    """Check, without creating anything, that ``path`` can become an output
+    directory: neither it nor a parent is a file, and when it exists it is writable.
+
+    Raises:
+        OutputPathError: one line naming the path.
+    """
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists() and not p.is_dir():
+            what = "is a file" if p == path else f"is a file, so {path} cannot be made"
+            raise OutputPathError(
+                f"{flag} {path}: {p} {what}; give a directory (created if needed)"
+            )
+    if path.is_dir() and not os.access(path, os.W_OK | os.X_OK):
+        raise OutputPathError(
+            f"{flag} {path}: the directory is not writable; give a directory you can "
+            "write to"
+        )
+
+
 def make_out_dir(path: str | Path, flag: str = "--out") -> bool:
     """Create the output directory ``path`` (with its parents) unless it exists, and
     check that files can be written into it.
@@ -77,12 +104,7 @@ def make_out_dir(path: str | Path, flag: str = "--out") -> bool:
             cannot be created or written.
     """
     path = Path(path)
-    for p in (path, *path.parents):
-        if p.exists() and not p.is_dir():
-            what = "is a file" if p == path else f"is a file, so {path} cannot be made"
-            raise OutputPathError(
-                f"{flag} {path}: {p} {what}; give a directory (created if needed)"
-            )
+    check_out_dir(path, flag)
     existed = path.is_dir()
     try:
         path.mkdir(parents=True, exist_ok=True)

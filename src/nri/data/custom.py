@@ -86,7 +86,7 @@ def check_splits(
             )
     norm = ds.fit_normalizer(first.x, first.feature_names, feature_groups)
     for split, s in splits.items():
-        ds.normalise(norm, s.x, split, s.source)
+        ds.normalise(norm, s.x, split, s.source, s.place)
     suggested_settings(first.n_frames, splits["test"].n_frames)
 
 
@@ -247,7 +247,7 @@ def load_file_dataset(
     out = {}
     for s in splits:
         p = parts[s]
-        x = ds.normalise(normalizer, p.x, s, str(path))
+        x = ds.normalise(normalizer, p.x, s, str(path), p.place)
         e = p.n_objects * (p.n_objects - 1)
         labels = np.full((p.n_samples, e), -1) if p.edges is None else p.edges
         out[s] = Split(torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64)))

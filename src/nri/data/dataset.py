@@ -16,6 +16,7 @@ kept; edges that are not given are labelled -1 (unknown). A single ``.npz``/``.n
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -261,10 +262,22 @@ def fit_normalizer(
 
 
 def normalise(
-    normalizer: Normalizer, x: np.ndarray, split: str, source: str
+    normalizer: Normalizer,
+    x: np.ndarray,
+    split: str,
+    source: str,
+    where: Callable[[int, int, int], str] | None = None,
 ) -> np.ndarray:
     """Map one split to the normalised float32 the models read, refusing values that
     are not finite there (an outlier such as 1e308 overflows the mapping).
+
+    Args:
+        normalizer: the training normalisation.
+        x: the split in physical units.
+        split: its name, for messages.
+        source: the file, for messages.
+        where: ``(sample, object, frame) -> str`` naming a value's place in the
+            user's names (:meth:`nri.data.series.Series.place`); default: positions.
 
     Shapes:
         x ``[S, N, T, F]`` in physical units -> ``[S, N, T, F]`` float32.
@@ -280,12 +293,17 @@ def normalise(
         f = i[3]
         name = normalizer.names[f] if len(normalizer.names) == out.shape[-1] else f
         g = normalizer.groups[f]
+        place = (
+            where(i[0], i[1], i[2])
+            if where is not None
+            else f"sample {i[0]}, object {i[1]}, frame {i[2]}"
+        )
         lo, hi = normalizer.mins[g], normalizer.maxs[g]
         raise DataError(
             f"{source}: feature {name!r} of the {split} split is not finite after "
             f"normalisation with the training range [{lo:g}, {hi:g}] ({int(bad.sum())} "
-            f"value(s), the first {float(x[i]):g} at sample {i[0]}, object {i[1]}, "
-            f"time {i[2]}); remove or fix such outliers (e.g. 1e308 placeholders for "
+            f"value(s), the first {float(x[i]):g} at {place}); remove or fix such "
+            "outliers (e.g. 1e308 placeholders for "
             "missing values) before importing"
         )
     return out

@@ -7,9 +7,9 @@ import torch
 
 from nri.config import ConfigError, RunConfig
 from nri.data.augment import BoxSymmetry
-from nri.data.dataset import LoadedData
+from nri.data.dataset import DataError, LoadedData
 
-__all__ = ["box_symmetry", "check_compatible", "check_labels"]
+__all__ = ["box_symmetry", "check_compatible", "check_labels", "check_lengths"]
 
 
 def check_labels(edges: torch.Tensor, n_edge_types: int | None, where: str) -> None:
@@ -46,14 +46,7 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
             f"the data have {data.n_features} features per object but the model expects "
             f"{mc.n_features}; set model.n_features={data.n_features} or use the matching preset"
         )
-    need = getattr(mc, "n_timesteps", 0)
-    for split in ("train", "valid"):
-        frames = int(data.splits[split].x.shape[2]) if split in data.splits else need
-        if frames < need:
-            raise ConfigError(
-                f"{split} trajectories have {frames} frames but the encoder reads {need}; "
-                f"set model.n_timesteps={frames} (or less) or give longer trajectories"
-            )
+    check_lengths(config, data)
     for split in ("train", "valid"):
         if split in data.splits:
             check_labels(
@@ -90,3 +83,83 @@ def box_symmetry(data: LoadedData) -> BoxSymmetry:
         return BoxSymmetry.from_normalizer(data.normalizer)
     except ValueError as err:
         raise ConfigError(f"train.augment=box: {err}") from None
+
+
+def _frames(data: LoadedData, split: str) -> int | None:
+    return int(data.splits[split].x.shape[2]) if split in data.splits else None
+
+
+def check_lengths(config: RunConfig, data: LoadedData) -> None:
+    """The model's lengths must fit the data before any training (issue 14 item 7):
+    the encoder window ``n_timesteps`` <= the train and valid frames, the rollouts
+    ``pred_steps`` and ``val_pred_steps`` <= ``n_timesteps - 1``, and the test
+    protocol's ``n_timesteps + 1 + test_horizon`` <= the test frames (else the run
+    would train fully and fail at its final evaluation).
+
+    The advice gives one set of values that satisfies every check at once: those
+    ``nri import`` suggests (:func:`nri.data.custom.suggested_settings`).
+
+    Raises:
+        ConfigError: one line naming the split, its frames, what the model needs and
+            the ``--set`` values that fit.
+    """
+    mc = config.model_config
+    window = getattr(mc, "n_timesteps", None)
+    if window is None:
+        return
+    fit_frames = [f for f in (_frames(data, "train"), _frames(data, "valid")) if f]
+    test = _frames(data, "test")
+    horizon = getattr(mc, "test_horizon", None)
+    problem = None
+    for split in ("train", "valid"):
+        frames = _frames(data, split)
+        if frames is not None and frames < window:
+            problem = (
+                f"the {split} trajectories have {frames} frames but the encoder reads "
+                f"model.n_timesteps={window}"
+            )
+            break
+    if problem is None:
+        for key in ("pred_steps", "val_pred_steps"):
+            steps = getattr(mc, key, None)
+            if steps is not None and steps > window - 1:
+                problem = (
+                    f"model.{key}={steps} needs model.n_timesteps >= {steps + 1} "
+                    f"(the training window), but it is {window}"
+                )
+                break
+    if problem is None and test is not None and horizon is not None:
+        if window + 1 + horizon > test:
+            problem = (
+                f"the test trajectories have {test} frames but the test protocol "
+                f"reads model.n_timesteps + 1 + model.test_horizon = {window} + 1 + "
+                f"{horizon} = {window + 1 + horizon}"
+            )
+    if problem is None:
+        return
+    raise ConfigError(f"{problem}; {_advice(mc, min(fit_frames or [0]), test)}")
+
+
+def _advice(mc: object, fit_frames: int, test_frames: int | None) -> str:
+    """``set ...`` values that fit every length check at once, or what to give."""
+    from nri.data.custom import suggested_settings  # data.custom imports much more
+
+    test = test_frames if test_frames is not None else fit_frames
+    try:
+        values = suggested_settings(fit_frames, test)
+    except DataError:
+        return "give longer trajectories (at least 4 frames)"
+    window = values["n_timesteps"]
+    steps = min(10, window - 1)
+    for key in ("pred_steps", "val_pred_steps"):
+        if getattr(mc, key, None) is not None and getattr(mc, key) > window - 1:
+            values.setdefault(key, steps)
+    sets = " ".join(
+        f"--set model.{k}={v}"
+        for k, v in values.items()
+        if hasattr(mc, k) and getattr(mc, k) != v
+    )
+    return (
+        f"for {fit_frames} training and {test} test frames use {sets} (what nri "
+        "import suggests), or give longer trajectories"
+    )

@@ -29,7 +29,7 @@ from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from lightning.pytorch.loggers import TensorBoardLogger
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from nri.atomic import write_text_atomic
+from nri.atomic import check_out_dir, write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
 from nri.data.dataset import LoadedData, Split, check_finite_splits, load_dataset
@@ -161,6 +161,8 @@ def fit(
     t = dataclasses.replace(t, precision=resolve_precision(t.precision, t.accelerator))
     config = dataclasses.replace(config, train=t)
     rank_zero = launcher_is_rank_zero()
+    if rank_zero:
+        check_out_dir(run_dir)  # a file there: one line now, not an Errno at the end
     if not rank_zero:
         pass  # DDP worker: the launcher (rank 0) has checked and written the run dir
     elif resume and not (run_dir / "config.yaml").exists():
