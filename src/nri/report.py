@@ -5,7 +5,8 @@ Sections: the headline metrics (``RUN/metrics.json``), the data the run was trai
 MSE against horizon, true vs inferred edge matrices, trajectories with the inferred
 edges and a forecast, the inferred graph) with the edge list of the mean graph, and the
 resolved configuration. A plot whose input is missing (no logs, no metrics, data too
-short) is replaced by a one-line note.
+short) is replaced by a one-line note, and each section left out is also said as a
+:class:`ReportNotice` warning (the command line prints ``nri: notice: ...`` on stderr).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import csv
 import datetime
 import html
 import json
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from nri.data.custom import split_series
 from nri.data.dataset import DataError
 from nri.data.importers import read_series
 from nri.data.series import Series
+from nri.errors import DataNotice
 from nri.infer import infer_edges
 from nri.report_figures import figure_html, graph_sections, note
 from nri.training.run_dir import LoadedRun, RunError, load_run, run_data_path
@@ -145,12 +148,34 @@ def _run_figures(
         figs.append(figure_html(fig, "training curves per epoch"))
     else:
         notes.append("no training log (logs/metrics.csv)")
+        _dropped(
+            "the training curves",
+            f"{run_dir / 'logs' / 'metrics.csv'} is missing or empty (a run that has "
+            "not finished an epoch)",
+        )
     if metrics and metrics.get("mse"):
         fig = plots.mse_figure({f"{model} ({metrics['split']})": metrics["mse"]})
         figs.append(figure_html(fig, "MSE against horizon (test protocol)"))
     else:
         notes.append("no MSE per horizon (run nri evaluate to compute metrics.json)")
+        if metrics:  # without metrics.json one notice covers both sections
+            _dropped(
+                "the MSE against horizon",
+                f"{run_dir / 'metrics.json'} has no MSE per horizon; run "
+                f"`nri evaluate {run_dir}` to compute it",
+            )
     return figs, notes
+
+
+class ReportNotice(DataNotice):
+    """A section the report had to leave out, and why (the command line prints each
+    as one ``nri: notice: ...`` line; the report is still written)."""
+
+
+def _dropped(section: str, why: str) -> None:
+    """Say on the terminal (a :class:`ReportNotice`) that ``section`` is left out of
+    the report, why and how to get it."""
+    warnings.warn(f"report: {section} left out: {why}", ReportNotice, stacklevel=3)
 
 
 def build_report(
@@ -166,6 +191,11 @@ def build_report(
     cfg = run.config
     metrics = _read_json(run_dir / "metrics.json")
     trained_on = _read_json(run_dir / "data.json")
+    if metrics is None:
+        _dropped(
+            "the metrics table and the MSE against horizon",
+            f"{run_dir} has no metrics.json; run `nri evaluate {run_dir}` first",
+        )
     figs, notes = _run_figures(run_dir, cfg.model, metrics)
     series, graph_html = None, ""
     try:
@@ -174,6 +204,7 @@ def build_report(
         inf = infer_edges(run, series, start=0, allow_other_objects=True)
     except DataError as err:
         notes.append(f"no inferred edges: {err}")
+        _dropped("the inferred graph, edge table and trajectory plots", str(err))
     else:
         sample = min(sample, series.n_samples - 1)
         more, graph_html = graph_sections(
