@@ -457,6 +457,17 @@ def _train_test_too_short(env: Env) -> list[str]:
     return _train(env, "--set", "model.test_horizon=60")  # 49 + 1 + 60 > 99 frames
 
 
+def _csv_monthly(env: Env) -> list[str]:
+    months = [f"2024-{m:02d}-01" for m in range(1, 13)]
+    return _import(env, _long_csv(env.tmp / "monthly.csv", months))
+
+
+def _csv_edges_other_names(env: Env) -> list[str]:
+    path = _long_csv(env.tmp / "e.csv", [str(t) for t in range(8)])
+    (env.tmp / "truth.csv").write_text(",a,b,c\na,0,1,0\nb,0,0,1\nc,1,0,0\n")
+    return _import(env, path, "--edges", str(env.tmp / "truth.csv"))
+
+
 READING_CASES = [
     Case("reading: CSV column named twice", _csv_duplicate_column, ("'x' twice",)),
     Case("reading: CSV column without a name", _csv_unnamed_column, ("no name",)),
@@ -487,6 +498,10 @@ READING_CASES = [
          ("--out", "is a file, so")),
     Case("reading: 1e308 in a CSV, named as written", _csv_huge_value,
          ("feature 'x'", "at sample '", "object '1', time '1.5'")),
+    Case("reading: calendar-monthly ISO stamps", _csv_monthly,
+         ("calendar steps", "every month", "month number")),
+    Case("reading: --edges CSV naming other objects", _csv_edges_other_names,
+         ("truth.csv", "missing ['0', '1', '2']", "extra ['a', 'b', 'c']")),
     Case("reading: train --out is a file", _train_out_is_file,
          ("--out", "afile is a file", "give a directory")),
     Case("reading: test split too short for the test protocol", _train_test_too_short,
@@ -590,17 +605,78 @@ def _eval_out_is_dir(env: Env) -> list[str]:
     return ["evaluate", str(env.run), "--batch-size", "4", "--out", _out(env)]
 
 
+def _huge(env: Env) -> Path:
+    """The test CSV with 1e308 for x of object 1 at frame 60 of sample 0."""
+    path = _test_csv(env)
+    rows = path.read_text().splitlines()
+    i = 1 + 60 * 3 + 1  # header, then frames of 3 objects
+    cells = rows[i].split(",")
+    cells[3] = "1e308"
+    rows[i] = ",".join(cells)
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def _infer_overflow(env: Env) -> list[str]:
+    return ["infer", str(env.run), "--data", str(_huge(env)), "--out", _out(env)]
+
+
+def _forecast_overflow(env: Env) -> list[str]:
+    return ["forecast", str(env.run), "--data", str(_huge(env)), "--steps", "2",
+            "--out", _out(env)]  # fmt: skip
+
+
+def _infer_edges_empty_cell(env: Env) -> list[str]:
+    (env.tmp / "truth.csv").write_text(",0,1,2\n0,0,,1\n1,0,0,1\n2,0,1,0\n")
+    return ["infer", str(env.run), "--data", str(_test_csv(env)), "--edges",
+            str(env.tmp / "truth.csv"), "--out", _out(env)]  # fmt: skip
+
+
+def _iso(t: int) -> str:
+    return f"2024-05-01T12:{t // 60:02d}:{t % 60:02d}"
+
+
+def _forecast_at(env: Env, at: str) -> list[str]:
+    path = _test_csv(env, times=_iso)
+    return ["forecast", str(env.run), "--data", str(path), "--steps", "3",
+            "--at", at, "--out", _out(env)]  # fmt: skip
+
+
+def _forecast_at_between_frames(env: Env) -> list[str]:
+    return _forecast_at(env, "2024-05-01T12:00:10.5")
+
+
+def _forecast_at_time_too_early(env: Env) -> list[str]:
+    return _forecast_at(env, "2024-05-01T12:00:10")
+
+
+def _forecast_at_index_on_iso(env: Env) -> list[str]:
+    return _forecast_at(env, "60")
+
+
 RESULTS_CASES = [
     Case("results: CSV features not the run's", _infer_other_features,
          ("missing 'vy'", "extra 'speed'")),
     Case("results: object names not the run's", _infer_other_objects,
-         ("missing 'c'", "extra 'z'")),
+         ("missing 'c'", "extra 'z'", "--any-objects")),
     Case("results: --edges of the wrong shape", _infer_edges_shape, ("truth.npy", "[3, 3]")),
     Case("results: --edges with weights", _infer_edges_weights, ("0.5", "binarise")),
     Case("results: forecast --at before the window", _forecast_at_too_early,
          ("frame 10", "--at 49..99")),
     Case("results: forecast --at not a time of the data", _forecast_at_unknown_time,
          ("'2024-05-01T12:00:70.5' is not an ISO time stamp",)),
+    Case("results: 1e308 overflows in infer", _infer_overflow,
+         ("feature 'x' of the test split is not finite after normalisation", "1e+308")),
+    Case("results: 1e308 overflows in forecast", _forecast_overflow,
+         ("feature 'x' of the test split is not finite after normalisation",)),
+    Case("results: --edges with an empty cell", _infer_edges_empty_cell,
+         ("holds an empty cell at row 1 (0), column 2 (1)",)),
+    Case("results: forecast --at between two frames", _forecast_at_between_frames,
+         ("not the time of a frame", "2024-05-01T12:00:10 and 2024-05-01T12:00:11")),
+    Case("results: forecast --at time before the window", _forecast_at_time_too_early,
+         ("give a time from 2024-05-01T12:00:49 to 2024-05-01T12:01:39",)),
+    Case("results: forecast --at a frame index on ISO data", _forecast_at_index_on_iso,
+         ("'60' is not an ISO time stamp", "take --at as a time")),
     Case("results: the run's data moved", _eval_data_moved, ("moved_away", "--data")),
     Case("results: infer --out is a file", _infer_out_is_file, ("--out", "is a file")),
     Case("results: forecast --out under a file", _forecast_out_under_file,

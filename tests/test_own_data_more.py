@@ -4,9 +4,12 @@ leaves sections out says so on the terminal (item 11), calendar-monthly time sta
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from nri.cli import main
@@ -57,3 +60,48 @@ def test_report_says_on_the_terminal_which_sections_it_left_out(
     assert len(metrics) == 1 and "nri evaluate" in metrics[0]
     rc, _, err = _run(["report", str(run), "--data", str(moved)], capsys)
     assert rc == 0 and "inferred graph" not in err  # with --data: nothing missing
+
+
+def _named_csv(path: Path, times: list[str]) -> Path:
+    rows = [
+        {"sample": s, "time": t, "object": name, "x": np.sin(k + o + s),
+         "y": np.cos(k * (o + 1)) + s}
+        for s in range(10) for k, t in enumerate(times)
+        for o, name in enumerate(["ann", "bob", "cy"])
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_import_edges_for_a_csv_matched_by_name(tmp_path, capsys):
+    data = _named_csv(tmp_path / "d.csv", [str(t) for t in range(10)])
+    adj = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]])  # [receiver, sender]
+    names = ["ann", "bob", "cy"]
+    order = [2, 0, 1]  # rows and columns in another order than the data's objects
+    frame = pd.DataFrame(adj[order][:, order], index=[names[i] for i in order],
+                         columns=[names[i] for i in order])  # fmt: skip
+    frame.to_csv(tmp_path / "truth.csv")  # pandas' index column, header ",cy,ann,bob"
+    np.save(tmp_path / "truth.npy", adj)
+    pd.DataFrame(adj).to_csv(tmp_path / "plain.csv")  # names 0..2: positions
+    for truth in ("truth.csv", "truth.npy", "plain.csv"):
+        out = tmp_path / truth.replace(".", "_")
+        rc, stdout, err = _run(["import", str(data), "--out", str(out), "--edges",
+                                str(tmp_path / truth)], capsys)  # fmt: skip
+        assert rc == 0, err
+        assert "label-1 fraction" in stdout
+        stored = np.load(out / "edges_test_d.npy")
+        assert (stored == adj).all(), truth
+        meta = json.loads((out / "meta_d.json").read_text())
+        assert meta["has_edges"] and meta["import"]["edges"].endswith(truth)
+
+
+def test_monthly_stamps_are_refused_with_the_step_count_hint(tmp_path, capsys):
+    months = [f"2024-{m:02d}-01" for m in range(1, 13)]
+    rc, _, err = _run(["import", str(_named_csv(tmp_path / "m.csv", months)),
+                       "--out", str(tmp_path / "out")], capsys)  # fmt: skip
+    assert rc == 2 and err.startswith("nri: error: ") and len(err.splitlines()) == 1
+    assert "calendar steps" in err and "month number" in err and "gap" not in err
+    assert not (tmp_path / "out").exists()
+    numbered = _named_csv(tmp_path / "n.csv", [str(m) for m in range(12)])
+    rc, _, err = _run(["import", str(numbered), "--out", str(tmp_path / "out")], capsys)
+    assert rc == 0, err

@@ -101,6 +101,15 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "edges must be labels 0..K-1, -1 unknown)",
     )
     p.add_argument(
+        "--edges",
+        type=Path,
+        default=None,
+        metavar="TRUTH",
+        help="the true graph of every sample: an [N, N] .npy or .csv indexed "
+        "[receiver, sender] (a CSV may name rows by its first column and columns by "
+        "its header, in any order); for data without edges, e.g. a CSV",
+    )
+    p.add_argument(
         "--suffix", default=None, help="which data set of a directory with several"
     )
     p.set_defaults(func=_cmd_import)
@@ -117,6 +126,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         test_frac=args.test_frac, seed=args.seed, window=args.window,
         stride=args.stride, feature_groups=args.norm_groups, x_key=args.x_key,
         suffix=args.suffix, on_gap=args.on_gap, edge_threshold=args.edge_threshold,
+        edges=args.edges,
     )  # fmt: skip
     name = meta.name[len("meta_") : -len(".json")]
     data = load_dataset(args.out, name)

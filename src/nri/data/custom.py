@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from nri import graph
 from nri.atomic import make_out_dir, write_json_atomic
 from nri.data import dataset as ds
 from nri.data.dataset import DataError, LoadedData, Split
+from nri.data.edge_file import read_edge_file
 from nri.data.importers import read_series
 from nri.data.labels import n_edge_types
 from nri.data.normalize import Normalizer
@@ -193,6 +195,7 @@ def import_data(
     suffix: str | None = None,
     on_gap: OnGap | None = None,
     edge_threshold: float | None = None,
+    edges: str | Path | None = None,
 ) -> Path:
     """Read own data (any format), split it and write a standard data directory.
 
@@ -200,8 +203,11 @@ def import_data(
     random into ``1 - valid_frac - test_frac`` / ``valid_frac`` / ``test_frac`` of its
     samples (after cutting them into windows, when ``window`` is given). ``on_gap``
     ("cut" or "drop") handles CSV samples that are not equally spaced in time;
-    ``edge_threshold`` turns edge weights into 0/1 labels. Everything is checked
-    before anything is written (:func:`check_splits`).
+    ``edge_threshold`` turns edge weights into 0/1 labels. ``edges`` is a file of
+    one true graph for every sample (an ``[N, N]`` ``.npy`` or ``.csv`` indexed
+    [receiver, sender]: :func:`nri.data.edge_file.read_edge_file`), for data that
+    carry none (a CSV). Everything is checked before anything is written
+    (:func:`check_splits`).
 
     Returns:
         The path of ``meta_<name>.json`` in ``out``.
@@ -220,8 +226,34 @@ def import_data(
         series = read_series(path, x_key=x_key, **opts)
         splits = split_series(series, valid_frac, test_frac, seed)
         how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+    if edges is not None:
+        splits = _with_edge_file(splits, path, Path(edges), edge_threshold)
+        how["edges"] = str(edges)
     extra = {"source": str(path), "import": {**how, **opts}}
     return write_data_dir(splits, out, name, feature_groups, extra)
+
+
+def _with_edge_file(
+    splits: dict[str, Series], source: Path, edges: Path, threshold: float | None
+) -> dict[str, Series]:
+    """Every split with the one true graph of the file ``edges`` (``[N, N]`` indexed
+    [receiver, sender] -> ``Series.edges [S, E]``)."""
+    first = splits["train"]
+    if any(s.edges is not None for s in splits.values()):
+        raise DataError(
+            f"{source} carries its own edges; --edges {edges} would replace them: "
+            "give one or the other"
+        )
+    labels = graph.to_edges_np(read_edge_file(edges, first.object_names, threshold))
+    return {
+        name: replace(
+            s,
+            edges=np.ascontiguousarray(
+                np.broadcast_to(labels, (s.n_samples, labels.size))
+            ),
+        )
+        for name, s in splits.items()
+    }
 
 
 def load_file_dataset(

@@ -5,6 +5,8 @@ long CSV into float64 times (the user's numbers, or seconds since the earliest I
 stamp, which is returned as the origin); :func:`even_pieces` finds the samples whose
 frames are not equally spaced (a missing time stamp in the middle, another sampling
 step) and, as the user chose, refuses them, cuts them at the gaps or drops them.
+Calendar steps (monthly, quarterly, yearly ISO stamps: 28 to 31 days) are not equal
+steps and are refused with the hint to give the time as a step count.
 """
 
 from __future__ import annotations
@@ -126,6 +128,16 @@ def even_pieces(
     bad_samples = [i for i, u in enumerate(uneven) if u.size]
     if not bad_samples:
         return [Piece(i, 0, len(t), names[i]) for i, t in enumerate(times)]
+    months = _calendar_months(text) if unit == " s" else None
+    if months is not None:  # not gaps: cutting or dropping would not help
+        every_k = "every month" if months == 1 else f"every {months} months"
+        raise DataError(
+            f"{source}: the time stamps are calendar steps ({every_k} on the same day "
+            f"and time, e.g. {text[0][0]!r}, {text[0][1]!r}), which are not equally "
+            "long in seconds (months have 28 to 31 days); the models assume equal "
+            "steps: give the time as a number that counts the steps instead (a month "
+            "number 0, 1, 2, ... or the frame index)"
+        )
     if on_gap is None:
         i = bad_samples[0]
         k = int(uneven[i][0])
@@ -171,3 +183,27 @@ def even_pieces(
         raise DataError(f"{source}: no equally spaced stretch of 2 frames is left")
     warnings.warn(f"{source}: {what}", DataNotice, stacklevel=2)
     return pieces
+
+
+def _calendar_months(text: list[np.ndarray]) -> int | None:
+    """The step in months when every sample's ISO stamps fall on the same day of the
+    month and time of day and advance by the same number of months (monthly,
+    quarterly, yearly data), else None."""
+    step = None
+    for cells in text:
+        if len(cells) < 2:
+            continue
+        stamps = _iso(pd.Series(cells, dtype=object))
+        if stamps.isna().any():
+            return None
+        idx = pd.DatetimeIndex(stamps)
+        months = idx.year.to_numpy() * 12 + idx.month.to_numpy()
+        diffs = np.unique(np.diff(months))
+        same_day = np.unique(idx.day).size == 1
+        same_time = np.unique(idx - idx.normalize()).size == 1
+        if diffs.size != 1 or diffs[0] < 1 or not (same_day and same_time):
+            return None
+        if step is not None and int(diffs[0]) != step:
+            return None
+        step = int(diffs[0])
+    return step
