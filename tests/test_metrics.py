@@ -173,3 +173,25 @@ def test_more_types_than_labels_never_map_an_interaction_type_to_no_edge() -> No
     k3 = EdgeMetrics(3, skip_first=True)  # labels 0..2: the classes grow to 3
     k3.update(logits, torch.tensor([[0, 1, 1, 2, 2, 2]]))
     assert k3.n_classes == 3 and k3.compute()["acc"] == pytest.approx(1.0)
+
+
+def test_skip_first_keeps_type_0_as_no_edge_in_the_permutation() -> None:
+    """Issue 14 item 3: under skip_first type 0 means "no interaction" by construction;
+    only the interaction types are relabelled (hand-made confusion, rows = types)."""
+    c = torch.tensor([[5, 20, 5], [30, 5, 5], [5, 5, 25]])  # [K=3, C=3], 105 edges
+    assert permutation_accuracy(c) == (pytest.approx(75 / 105), (1, 0, 2))
+    assert permutation_accuracy(c, fixed_first=True) == (
+        pytest.approx(35 / 105),
+        (0, 1, 2),
+    )
+    swapped = torch.tensor([[40, 2, 3], [1, 4, 30], [2, 25, 3]])  # types 1, 2 swapped
+    acc, mapping = permutation_accuracy(swapped, fixed_first=True)
+    assert mapping == (0, 2, 1) and acc == pytest.approx(95 / 110)
+    k2 = torch.tensor([[10, 30], [35, 25]])  # K = 2: the permuted score is the raw one
+    assert permutation_accuracy(k2) == (pytest.approx(0.65), (1, 0))
+    assert permutation_accuracy(k2, fixed_first=True) == (pytest.approx(0.35), (0, 1))
+    m = EdgeMetrics(2, skip_first=True)
+    m.confusion = k2.clone()
+    assert m.permutation() == (pytest.approx(0.35), (0, 1))
+    empty = permutation_accuracy(torch.zeros(3, 2, dtype=torch.int64), True)
+    assert empty[1] == (0, 1, 1)

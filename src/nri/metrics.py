@@ -8,6 +8,8 @@ per-batch means (quirk Q5) where it applies.
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from typing import Any, Literal
 
 import numpy as np
@@ -30,6 +32,7 @@ __all__ = [
     "HorizonMSE",
     "EdgeMetrics",
     "graph_metrics",
+    "json_text",
 ]
 
 
@@ -61,7 +64,9 @@ def confusion_matrix(
     return flat.view(n_types, n_classes)
 
 
-def permutation_accuracy(confusion: Tensor) -> tuple[float, tuple[int, ...]]:
+def permutation_accuracy(
+    confusion: Tensor, fixed_first: bool = False
+) -> tuple[float, tuple[int, ...]]:
     """Best accuracy over relabellings of the edge types, and the mapping used.
 
     With K types and C classes: if K <= C, the best injective map types -> classes
@@ -69,14 +74,29 @@ def permutation_accuracy(confusion: Tensor) -> tuple[float, tuple[int, ...]]:
     (``sum_t max_c C[t, c]``). ``mapping[t]`` is the class assigned to type t.
     Apply it once to the confusion matrix of a whole split, never per batch.
 
+    With ``fixed_first`` (runs trained with ``skip_first``, where type 0 means "no
+    interaction" by construction) type 0 stays mapped to class 0 and only the
+    interaction types 1..K-1 are relabelled, among the classes 1..C-1 (the same two
+    cases); K = 2 against 0/1 labels then gives the raw accuracy.
+
     Shapes:
         confusion ``[K, C]`` -> (accuracy, mapping of length K).
     """
     c = confusion.detach().cpu().to(torch.float64).numpy()
     k, n_cls = c.shape
     total = c.sum()
-    if total == 0:
-        return float("nan"), tuple(range(k))
+    if fixed_first and k >= 1 and n_cls >= 1:
+        if k == 1 or n_cls == 1:
+            mapping = (0,) * k
+            return (float(c[:, 0].sum() / total) if total else float("nan")), mapping
+        _, rest = permutation_accuracy(torch.from_numpy(c[1:, 1:]))
+        mapping = (0, *(1 + m for m in rest))
+        if total == 0:
+            return float("nan"), mapping
+        correct = sum(float(c[t, m]) for t, m in enumerate(mapping))
+        return correct / float(total), mapping
+    if total == 0:  # no labelled edges: any valid map
+        return float("nan"), tuple(range(k)) if k <= n_cls else (0,) * k
     if k > n_cls:
         mapping = tuple(int(i) for i in c.argmax(axis=1))
         return float(c.max(axis=1).sum() / total), mapping
@@ -274,21 +294,16 @@ class EdgeMetrics:
             self._labels.append(labels.detach().cpu())
 
     def permutation(self) -> tuple[float, tuple[int, ...]]:
-        """Permutation-invariant accuracy and its type -> class mapping.
+        """Permutation-invariant accuracy and its type -> class mapping
+        (:func:`permutation_accuracy`).
 
-        With ``skip_first`` and more types than classes (e.g. K = 3 types against
-        0/1 labels), type 0 keeps its meaning "no interaction" (mapped to class 0) and
-        every other type is mapped to its best interaction class (never to 0);
-        otherwise :func:`permutation_accuracy`.
+        With ``skip_first`` type 0 keeps its meaning "no interaction" (mapped to class
+        0) and only the interaction types are relabelled among the interaction
+        classes (never to 0): K = 2 against 0/1 labels gives the raw accuracy, K = 3
+        against 0/1 labels maps types 1 and 2 to class 1. The same map serves
+        ``nri evaluate``, ``nri infer`` and the validation ``val/acc_perm``.
         """
-        k, n_cls = self.confusion.shape
-        if not (self.skip_first and k > n_cls):
-            return permutation_accuracy(self.confusion)
-        c = self.confusion.to(torch.float64)
-        total = float(c.sum())
-        mapping = (0, *(1 + int(i) for i in c[1:, 1:].argmax(dim=1)))
-        correct = sum(float(c[t, m]) for t, m in enumerate(mapping))
-        return (correct / total if total else float("nan")), mapping
+        return permutation_accuracy(self.confusion, fixed_first=self.skip_first)
 
     def compute(self) -> dict[str, float]:
         """``acc`` (raw), ``acc_perm``, ``auroc``, ``asym``, ``n_edges`` (labelled),
@@ -348,3 +363,20 @@ def graph_metrics(
     out["perm_mapping"] = list(m.permutation()[1])
     out["n_types"], out["n_classes"] = k, n_cls
     return out
+
+
+def _finite(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (also numpy's) replaced by None."""
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(value) if math.isfinite(value) else None
+    return value
+
+
+def json_text(doc: Any) -> str:
+    """``doc`` as indented JSON with ``null`` where a number is not defined (NaN,
+    inf): strict JSON, never the bare ``NaN`` that other readers refuse."""
+    return json.dumps(_finite(doc), indent=2, allow_nan=False) + "\n"
