@@ -250,9 +250,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "evaluate",
         help="evaluate a trained run with the papers' test protocol",
-        description="Encoder on frames 0..48, hard Gumbel graph, 20-step rollout from frame "
-        "49; raw and permutation-invariant accuracy, AUROC, asymmetry, MSE per horizon. "
-        "Writes RUN/metrics.json.",
+        description="Encoder on frames 0..W-1 of every sample (W = the run's "
+        "model.n_timesteps; 49 for the papers' presets), a hard Gumbel graph, then a "
+        "rollout of H = model.test_horizon frames (20) from frame W; needs W + 1 + H "
+        "frames per sample. Raw and permutation-invariant accuracy (skip_first runs: "
+        "type 0 stays 'no interaction'), AUROC, asymmetry, MSE per horizon in "
+        "normalised units. Writes RUN/metrics.json.",
     )
     p.add_argument("run", type=Path, help="run directory")
     p.add_argument(
@@ -275,9 +278,12 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         help="metrics JSON file to write (default RUN/metrics.json)",
     )
     p.add_argument(
+        "--any-objects",
         "--allow-other-objects",
+        dest="allow_other_objects",
         action="store_true",
-        help="evaluate on data with another number of objects than the training data",
+        help="evaluate on data with other objects (another number, or other names: "
+        "taken by position) than the training data",
     )
     p.set_defaults(func=_cmd_evaluate)
 
@@ -295,10 +301,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         eval_seed=args.eval_seed, batch_size=args.batch_size,
         allow_other_objects=args.allow_other_objects, write=False,
     )  # fmt: skip
-    import json
+    from nri.metrics import json_text
 
     try:
-        write_text_atomic(target, json.dumps(metrics, indent=2) + "\n")
+        write_text_atomic(target, json_text(metrics))
     except OSError as err:
         raise UserError(f"cannot write {target}: {err.strerror or err}") from None
     print(format_metrics(metrics))

@@ -1,9 +1,11 @@
 """The papers' test protocol on a trained run (spec/evaluation.md 2, spec/nri.md 10).
 
-Encoder on frames 0..48 of the 99-frame test trajectories; raw and permutation-invariant
-edge accuracy, AUROC and asymmetry from the same q; a hard Gumbel sample (seeded) as the
-graph; a 20-step rollout from frame 49; MSE per horizon in normalised units. Every mean
-is exact over samples (sums and counts), never a mean of batch means.
+Encoder on frames 0..W-1 (W = ``model.n_timesteps``: 49 on the papers' 99-frame test
+trajectories); raw and permutation-invariant edge accuracy (with ``skip_first`` type 0
+stays "no interaction", :meth:`nri.metrics.EdgeMetrics.permutation`), AUROC and asymmetry
+from the same q; a hard Gumbel sample (seeded) as the graph; a rollout of H =
+``model.test_horizon`` frames (20) from frame W; MSE per horizon in normalised units.
+Every mean is exact over samples (sums and counts), never a mean of batch means.
 """
 
 from __future__ import annotations
@@ -19,9 +21,15 @@ import torch
 
 from nri import graph
 from nri.atomic import write_text_atomic
-from nri.data.dataset import LoadedData, Split, load_dataset
+from nri.data.dataset import (
+    LoadedData,
+    Split,
+    check_finite_splits,
+    load_dataset,
+    normalise,
+)
 from nri.data.normalize import Normalizer
-from nri.metrics import EdgeMetrics, HorizonMSE, Mean
+from nri.metrics import EdgeMetrics, HorizonMSE, Mean, json_text
 from nri.run_data import name_order, names_mismatch
 from nri.training.compat import check_labels
 from nri.training.run_dir import RunError, load_run, run_data_path
@@ -77,7 +85,8 @@ def _reorder(
     given_o = tuple(str(n) for n in meta.get("object_names", ()))
     o_idx = name_order(given_o, trained_objects, "") if given_o else None
     if o_idx is not None and o_idx.size == 0:
-        raise names_mismatch("object", given_o, trained_objects, data.source, "the run")
+        raise names_mismatch("object", given_o, trained_objects, data.source,
+                             "the run", "--any-objects")  # fmt: skip
     if f_idx is None and o_idx is None:
         return data
     out = {}
@@ -85,7 +94,7 @@ def _reorder(
         x, labels = split.x, split.edges  # [S, N, T, F], [S, E]
         if f_idx is not None:
             phys = norm.inverse(x.double())[..., torch.from_numpy(f_idx)]
-            x = norm.transform(phys).float()
+            x = torch.from_numpy(normalise(norm, phys.numpy(), name, data.source))
         if o_idx is not None:
             x = x[:, torch.from_numpy(o_idx)]
             dense = graph.to_dense_np(labels.numpy(), fill=-1)[:, o_idx][:, :, o_idx]
@@ -155,6 +164,7 @@ def evaluate_run(
         )
     if split not in data.splits:
         raise RunError(f"the data set has no {split!r} split")
+    check_finite_splits(data)  # data built in Python skip load_dataset's check
     info = _trained(Path(run_dir))
     trained_objects = tuple(str(n) for n in info.get("object_names", ()))
     if not allow_other_objects:
@@ -183,8 +193,7 @@ def evaluate_run(
         raise RunError(
             f"the data have {x_all.shape[1]} objects but the run was trained on "
             f"{trained_n}; evaluate on data with {trained_n} objects, or pass "
-            "--allow-other-objects (allow_other_objects=True) to test how the model "
-            "transfers"
+            "--any-objects (allow_other_objects=True) to test how the model transfers"
         )
     check_labels(labels_all, getattr(mc, "n_edge_types", None), f"the {split} split")
 
@@ -273,9 +282,7 @@ def evaluate_run(
         "seconds": round(seconds, 3),
     }
     if write:
-        write_text_atomic(
-            Path(run_dir) / "metrics.json", json.dumps(result, indent=2) + "\n"
-        )
+        write_text_atomic(Path(run_dir) / "metrics.json", json_text(result))
     return result
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 
 from nri.atomic import atomic_path, write_text_atomic
 from nri.infer import EdgeInference, Forecast
+from nri.metrics import json_text
 
 
 def _save_npz_atomic(path: Path, **arrays: np.ndarray) -> None:
@@ -88,7 +88,7 @@ def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
         "metrics": result.metrics(),
         "edges": edges,
     }
-    write_text_atomic(paths["json"], json.dumps(doc, indent=2) + "\n")
+    write_text_atomic(paths["json"], json_text(doc))  # NaN -> null
     header = ["sender", "receiver", "sender_name", "receiver_name"]
     header += [f"p_type{t}" for t in range(k)] + ["type"]
     with_score = result.no_edge_type is not None

@@ -102,11 +102,30 @@ def iso(origin: str, seconds: np.ndarray) -> np.ndarray:
     return np.array(text, dtype=str).reshape(micro.shape)
 
 
+def _frame_labels(series: Series, frames: np.ndarray) -> list[str]:
+    """Times of frames of the first sample as the data write them (ISO stamps or
+    numbers); frame ``T`` (one after the last) is the time one step after the last.
+
+    Shapes:
+        frames ``[M]`` int in ``0..T`` -> M labels.
+    """
+    assert series.times is not None
+    times = series.times[0]  # [T]
+    t = series.n_frames
+    step = (times[-1] - times[0]) / max(t - 1, 1)
+    values = np.array([times[k] if k < t else times[-1] + step * (k - t + 1)
+                       for k in frames.tolist()])  # fmt: skip
+    if series.time_origin is not None:
+        return [str(v) for v in iso(series.time_origin, values)]
+    return [f"{v:.10g}" for v in values]
+
+
 def first_frame(series: Series, at: int | str | None, window: int) -> int:
-    """The frame index of ``at``: None = after the last frame; an int = a frame index;
-    a str = a time as written in the data's time column (an ISO stamp or a number; the
-    stamp after the last frame is allowed). Refuses frames with fewer than ``window``
-    frames before them.
+    """The frame index of ``at``: None = after the last frame; for data with a time
+    column a time as written there (an ISO stamp or a number; the time one step after
+    the last frame is allowed), for data without one a frame index (an int or its
+    text). Refuses frames with fewer than ``window`` frames before them, naming the
+    allowed range in the form ``--at`` takes.
     """
     t = series.n_frames
     if at is None:
@@ -117,15 +136,24 @@ def first_frame(series: Series, at: int | str | None, window: int) -> int:
         except ValueError:
             raise DataError(
                 f"{series.source} has no time column, so --at must be a frame index "
-                f"(0..{t}), got {at!r}"
+                f"({window}..{t}), got {at!r}"
             ) from None
+    given = at
     if isinstance(at, str):
         at = _frame_of_time(series, at)
     if not window <= at <= t:
+        if series.times is not None and isinstance(given, str):
+            lo, hi = _frame_labels(series, np.array([window, t]))
+            raise DataError(
+                f"the forecast of {series.source} cannot start at {given!r} (frame "
+                f"{at}): the encoder reads the {window} frames before it, so give a "
+                f"time from {lo} to {hi} (--at {lo} .. {hi}, as written in the time "
+                f"column; {hi} is one step after the last frame)"
+            )
         raise DataError(
             f"the forecast of {series.source} cannot start at frame {at}: the encoder "
             f"reads the {window} frames before it, so give a frame from {window} to {t} "
-            f"(--at {window}..{t}, or a time of those frames)"
+            f"(--at {window}..{t})"
         )
     return int(at)
 
@@ -140,9 +168,11 @@ def _frame_of_time(series: Series, text: str) -> int:
                 pd.Timestamp(text) - pd.Timestamp(series.time_origin)
             ).total_seconds()
         except (ValueError, TypeError):
+            lo, last, after = _frame_labels(series, np.array([0, t - 1, t]))
             raise DataError(
                 f"--at {text!r} is not an ISO time stamp like the time column of "
-                f"{series.source} (e.g. {iso(series.time_origin, series.times[0, :1])[0]})"
+                f"{series.source} (it runs from {lo} to {last}); data with a time "
+                f"column take --at as a time, e.g. --at {after} (after the last frame)"
             ) from None
     else:
         try:
@@ -155,13 +185,20 @@ def _frame_of_time(series: Series, text: str) -> int:
     step = (times[:, -1] - times[:, 0]) / max(t - 1, 1)  # [S]
     frame = (value - times[:, 0]) / np.where(step > 0, step, 1.0)  # [S]
     k = np.round(frame)
+    if not np.allclose(frame[0], k[0], atol=1e-3):  # between two frames
+        near = np.unique(np.clip([np.floor(frame[0]), np.ceil(frame[0])], 0, t))
+        shown = " and ".join(_frame_labels(series, near.astype(np.int64)))
+        raise DataError(
+            f"--at {text!r} is not the time of a frame of {series.source}; the nearest "
+            f"frame times are {shown}: give one of them"
+        )
     if not (np.allclose(frame, k, atol=1e-3) and (k == k[0]).all()):
-        shown = series.time_origin and iso(series.time_origin, times[0, [0, -1]])
-        first, last = shown if shown else (f"{times[0, 0]:g}", f"{times[0, -1]:g}")
+        first, last = _frame_labels(series, np.array([0, t - 1]))
         raise DataError(
             f"--at {text!r} is not a time stamp of every sample of {series.source} "
-            f"(the first sample runs from {first} to {last}); give one of its time "
-            "stamps or a frame index"
+            f"(the first sample runs from {first} to {last}, and the samples' times "
+            "differ); give a time that every sample has, or forecast the samples "
+            "separately"
         )
     return int(k[0])
 
@@ -207,7 +244,7 @@ def forecast_trajectories(
     w = mc.n_timesteps
     check_data(loaded, series, w, run_dir, allow_other_objects)
     a = first_frame(series, at, w)
-    x = normalised(loaded, series)[:, :, a - w : a]  # [S, N, W, F]
+    x = normalised(loaded, series, split)[:, :, a - w : a]  # [S, N, W, F]
     model = loaded.model
     if getattr(model, "decoder", True) is None:
         raise DataError(

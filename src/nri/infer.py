@@ -232,7 +232,7 @@ def infer_edges(
     w = loaded.config.model_config.n_timesteps
     starts = _window_starts(series.n_frames, w, start, stride)
     check_data(loaded, series, (start or 0) + w, run_dir, allow_other_objects)
-    x = normalised(loaded, series)  # [S, N, T, F]
+    x = normalised(loaded, series, split)  # [S, N, T, F]; refuses overflows
     pairs = [(s, a) for s in range(series.n_samples) for a in starts]
     gen = torch.Generator().manual_seed(
         loaded.config.train.eval_seed if seed is None else seed
