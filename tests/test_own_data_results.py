@@ -434,3 +434,127 @@ def test_out_of_memory_is_one_line_naming_the_option(
     assert rc == 2 and len(err.splitlines()) == 1, err
     assert f"nri evaluate {tmp_path / 'new'} --batch-size" in err
     assert (tmp_path / "new" / "checkpoints" / "best.ckpt").exists()  # the run is kept
+
+
+# ------------------------------------------ second user test (issue 14, results side)
+
+
+def _strict_json(path: Path) -> dict:
+    """JSON that other readers accept: a bare NaN or Infinity fails."""
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"bare {name} in {path}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_overflow_after_normalisation_is_refused_by_infer_and_forecast(
+    run, npz, tmp_path, capsys
+):
+    x = np.load(npz)["x"][:3].copy()
+    x[1, 2, 7, 0] = 1e308  # finite here, inf after the run's min-max mapping
+    path = _long_csv(tmp_path / "big.csv", x)
+    for cmd in (["infer"], ["forecast", "--steps", "2"]):
+        out = tmp_path / cmd[0]
+        rc, _, err = _run([cmd[0], str(run), "--data", str(path), *cmd[1:],
+                           "--out", str(out)], capsys)  # fmt: skip
+        assert rc == 2, err
+        assert err.startswith("nri: error: ") and len(err.splitlines()) == 1, err
+        assert "feature 'x'" in err and "not finite after normalisation" in err, err
+        assert "1e+308" in err and not out.exists()
+
+
+def _asymmetric(n: int) -> np.ndarray:
+    """A hand-made directed graph ``[N, N]`` [receiver, sender]: the transpose differs."""
+    adj = np.zeros((n, n), dtype=np.int64)
+    for r, s in [(0, 1), (2, 1), (3, 0), (3, 2)]:
+        adj[r, s] = 1
+    assert (adj != adj.T).any()
+    return adj
+
+
+def _true_edges(run: Path, data: Path, truth: Path, out: Path, capsys) -> np.ndarray:
+    rc, _, err = _run(["infer", str(run), "--data", str(data), "--edges", str(truth),
+                       "--out", str(out)], capsys)  # fmt: skip
+    assert rc == 0, err
+    with np.load(out / "edges.npz") as z:
+        return z["true_edges"][0]  # [E]
+
+
+def test_edges_csv_rows_by_first_column_columns_by_header(run, npz, tmp_path, capsys):
+    import pandas as pd
+
+    from nri import graph
+
+    names = ("a", "b", "c", "d")
+    path = _long_csv(tmp_path / "d.csv", np.load(npz)["x"][:2], objects=names)
+    adj = _asymmetric(N_OBJECTS)
+    want = graph.to_edges_np(adj)
+    rows, cols = [2, 0, 3, 1], [3, 1, 0, 2]  # the rows in another order than the header
+    frame = pd.DataFrame(adj[rows][:, cols], index=[names[i] for i in rows],
+                         columns=[names[j] for j in cols])  # fmt: skip
+    frame.to_csv(tmp_path / "named.csv")
+    got = _true_edges(run, path, tmp_path / "named.csv", tmp_path / "a", capsys)
+    assert got.tolist() == want.tolist()
+    pd.DataFrame(adj).to_csv(tmp_path / "numbered.csv")  # index column, header 0..N-1
+    got = _true_edges(run, path, tmp_path / "numbered.csv", tmp_path / "b", capsys)
+    assert got.tolist() == want.tolist()
+    pd.DataFrame(adj).to_csv(tmp_path / "header.csv", index=False)  # header 0..N-1
+    got = _true_edges(run, path, tmp_path / "header.csv", tmp_path / "c", capsys)
+    assert got.tolist() == want.tolist()
+    bad = frame.astype(float)
+    bad.iloc[1, 1] = np.nan  # receiver a, sender b
+    bad.to_csv(tmp_path / "nan.csv")
+    rc, _, err = _run(["infer", str(run), "--data", str(path), "--edges",
+                       str(tmp_path / "nan.csv"), "--out", str(tmp_path / "e")],
+                      capsys)  # fmt: skip
+    assert rc == 2 and "holds an empty cell at row 2 (a), column 2 (b)" in err, err
+
+
+def test_skip_first_permutation_keeps_type_0_no_edge(run, npz, tmp_path, capsys):
+    """K = 2 with skip_first: the permutation-invariant score is the raw one, even
+    against a truth the model gets mostly wrong (the complement of its own graph),
+    where swapping the types would score better."""
+    from nri import graph
+
+    path = _long_csv(tmp_path / "d.csv", np.load(npz)["x"][:6])
+    rc, _, err = _run(["infer", str(run), "--data", str(path), "--out",
+                       str(tmp_path / "own")], capsys)  # fmt: skip
+    assert rc == 0, err
+    with np.load(tmp_path / "own" / "edges.npz") as z:
+        own = z["mean_probs"].argmax(-1)  # [E] the mean graph's types
+    flipped = graph.to_dense_np(1 - own[None], fill=0)[0]  # [N, N] its complement
+    np.save(tmp_path / "flipped.npy", flipped)
+    rc, _, err = _run(["infer", str(run), "--data", str(path), "--edges",
+                       str(tmp_path / "flipped.npy"), "--out", str(tmp_path / "i")],
+                      capsys)  # fmt: skip
+    assert rc == 0, err
+    m = _strict_json(tmp_path / "i" / "edges.json")["metrics"]
+    assert m["acc"] < 0.5  # a free relabelling would swap the types here
+    assert m["perm_mapping"] == [0, 1]
+    assert m["acc_perm"] == pytest.approx(m["acc"])
+    assert m["acc"] == pytest.approx(m["acc_interaction"])
+    out = tmp_path / "m.json"
+    rc, text, err = _run(["evaluate", str(run), "--out", str(out)], capsys)
+    assert rc == 0, err
+    m = _strict_json(out)
+    assert m["perm_mapping"] == [0, 1] and m["acc_perm"] == pytest.approx(m["acc"])
+
+
+def test_json_outputs_hold_null_not_nan(run, npz, tmp_path, capsys):
+    """An all-zero truth leaves the AUROC undefined: null in edges.json, never NaN."""
+    path = _long_csv(tmp_path / "d.csv", np.load(npz)["x"][:2])
+    np.save(tmp_path / "none.npy", np.zeros((N_OBJECTS, N_OBJECTS), dtype=np.int64))
+    rc, _, err = _run(["infer", str(run), "--data", str(path), "--edges",
+                       str(tmp_path / "none.npy"), "--out", str(tmp_path / "i")],
+                      capsys)  # fmt: skip
+    assert rc == 0, err
+    assert _strict_json(tmp_path / "i" / "edges.json")["metrics"]["auroc"] is None
+
+
+def test_evaluate_help_names_the_run_settings(capsys):
+    rc, text, _ = _run(["evaluate", "--help"], capsys)
+    assert rc == 0
+    flat = " ".join(text.split())
+    assert "model.n_timesteps" in flat and "model.test_horizon" in flat
+    assert "0..48" not in flat and "--any-objects" in flat
