@@ -244,7 +244,7 @@ def forecast_trajectories(
     w = mc.n_timesteps
     check_data(loaded, series, w, run_dir, allow_other_objects)
     a = first_frame(series, at, w)
-    x = normalised(loaded, series, split)[:, :, a - w : a]  # [S, N, W, F]
+    x = normalised(loaded, series)[:, :, a - w : a]  # [S, N, W, F]
     model = loaded.model
     if getattr(model, "decoder", True) is None:
         raise DataError(

@@ -216,7 +216,7 @@ def infer_edges(
         stride: frames between windows (default W, no overlap).
         true_edges: the true graph, replacing the data's own: an ``[N, N]`` array
             indexed [receiver, sender] or a ``.csv``/``.npy`` file of one
-            (:func:`nri.run_data.read_edge_matrix`).
+            (:func:`nri.data.edge_file.read_edge_file`).
 
     Shapes:
         probs ``[S', E, K]``, mean_probs ``[E, K]`` with ``E = N (N - 1)``.
@@ -232,7 +232,7 @@ def infer_edges(
     w = loaded.config.model_config.n_timesteps
     starts = _window_starts(series.n_frames, w, start, stride)
     check_data(loaded, series, (start or 0) + w, run_dir, allow_other_objects)
-    x = normalised(loaded, series, split)  # [S, N, T, F]; refuses overflows
+    x = normalised(loaded, series)  # [S, N, T, F]; refuses overflows
     pairs = [(s, a) for s in range(series.n_samples) for a in starts]
     gen = torch.Generator().manual_seed(
         loaded.config.train.eval_seed if seed is None else seed

@@ -23,6 +23,7 @@ from torch import Tensor
 
 from nri import graph
 from nri.data.dataset import DataError, normalise
+from nri.data.edge_file import read_edge_file
 from nri.data.importers import read_series
 from nri.data.series import Series
 from nri.models.nri import NRI
@@ -30,7 +31,6 @@ from nri.training.run_dir import LoadedRun, load_run
 
 __all__ = [
     "as_run",
-    "read_edge_matrix",
     "with_true_edges",
     "as_series",
     "check_data",
@@ -209,188 +209,29 @@ def encode(run: LoadedRun, x: Tensor, gen: torch.Generator) -> Tensor:
     )
 
 
-def normalised(run: LoadedRun, series: Series, split: str = "test") -> Tensor:
+def normalised(run: LoadedRun, series: Series) -> Tensor:
     """The run's normalisation of ``series.x``: ``[S, N, T, F]`` float32.
 
     Raises:
         DataError: a value that is not finite after normalisation (e.g. a 1e308
-            placeholder overflows), naming the feature, sample, object and time: the
-            line ``nri import`` gives (:func:`nri.data.dataset.normalise`).
+            placeholder overflows), naming the file, feature, sample, object and
+            time, as ``nri import`` does (:func:`nri.data.dataset.normalise`; the
+            source names the split of a data set directory).
     """
-    x = normalise(run.normalizer, series.x, split, series.source, series.place)
+    x = normalise(run.normalizer, series.x, None, series.source, series.place)
     return torch.from_numpy(x)
-
-
-def _cells(path: Path) -> list[list[str]]:
-    import csv
-
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise DataError(f"cannot read the edges file {path}: {err}") from None
-    try:
-        delim = csv.Sniffer().sniff(text[:4096], delimiters=",;\t ").delimiter
-    except csv.Error:
-        delim = ","
-    rows = [
-        [c.strip() for c in row if c.strip() != "" or delim != " "]
-        for row in csv.reader(text.splitlines(), delimiter=delim)
-    ]
-    return [r for r in rows if r]
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
-
-
-def _split_names(
-    rows: list[list[str]],
-) -> tuple[list[list[str]], list[str] | None, list[str] | None]:
-    """Cells without their names: ``(body, row_names, column_names)``.
-
-    A header is a first row with a cell that is not a number, or the numbers
-    ``0 .. N-1`` above N rows (``pd.DataFrame(A).to_csv(index=False)``). A first
-    column of row names is one whose header cell is empty or that makes every row one
-    cell longer than the header's names (``pd.DataFrame(A, index=names).to_csv()``),
-    or a column of names that are not numbers.
-    """
-    if not rows:
-        return rows, None, None
-    first = rows[0]
-    numeric_head = [c for c in first if c != ""] == [
-        str(i) for i in range(len(rows) - 1)
-    ]
-    if all(_is_number(c) for c in first) and not numeric_head:
-        return rows, None, None  # no header
-    header, body = first, rows[1:]
-    widths = {len(r) for r in body}
-    if widths == {len(header)} and (header[0] == "" or len(header) == len(body) + 1):
-        return [r[1:] for r in body], [r[0] for r in body], header[1:]
-    if widths == {len(header) + 1}:
-        return [r[1:] for r in body], [r[0] for r in body], header
-    if body and all(r and not _is_number(r[0]) for r in body):
-        return [r[1:] for r in body], [r[0] for r in body], header[-(len(body)) :]
-    return body, None, header
-
-
-def _order(
-    names: list[str], object_names: tuple[str, ...], what: str, path: Path
-) -> np.ndarray | None:
-    """Index into ``names`` giving ``object_names``' order; None for positional
-    names (``0 .. N-1``: by position)."""
-    if _positional(tuple(names), ""):
-        return None
-    if sorted(names) != sorted(object_names) or len(set(names)) != len(names):
-        raise DataError(
-            f"the {what} names of the edges file {path} ({', '.join(names)}) are not "
-            f"those of the data ({', '.join(object_names)}); name each object once, "
-            "as in the data (any order)"
-        )
-    return np.array([names.index(o) for o in object_names], dtype=np.int64)
-
-
-def _cell_name(i: int, j: int, rows: list[str] | None, cols: list[str] | None) -> str:
-    """``row i (NAME), column j (NAME)`` of the matrix as written in the file."""
-    r = f" ({rows[i]})" if rows else ""
-    c = f" ({cols[j]})" if cols else ""
-    return f"row {i + 1}{r}, column {j + 1}{c}"
-
-
-def read_edge_matrix(path: str | Path, object_names: tuple[str, ...]) -> np.ndarray:
-    """A true graph from an ``[N, N]`` ``.npy`` or ``.csv`` file indexed [receiver,
-    sender] (row i = receiver i, column j = sender j; the diagonal is ignored).
-
-    A CSV may carry the object names as a header row (the senders) and a first column
-    (the receivers); rows are matched to ``object_names`` by the first column and
-    columns by the header, each in any order (a header alone names both). Names
-    ``0 .. N-1`` (``pd.DataFrame(A).to_csv()``) are positions. Labels: 0 (no
-    interaction), 1 (or another edge type), -1 (unknown).
-
-    Shapes:
-        returns ``[N, N]`` int64 in the order of ``object_names``.
-
-    Raises:
-        DataError: unreadable file, wrong shape, names or labels, naming the first
-            bad cell (one line).
-    """
-    path = Path(path)
-    n = len(object_names)
-    if not path.is_file():
-        raise DataError(f"the edges file {path} does not exist")
-    row_names: list[str] | None = None
-    col_names: list[str] | None = None
-    empty = np.zeros((n, n), dtype=bool)  # cells left empty in a CSV
-    if path.suffix.lower() == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError, EOFError) as err:
-            raise DataError(f"cannot read the edges file {path}: {err}") from None
-    else:
-        body, row_names, col_names = _split_names(_cells(path))
-        for i, r in enumerate(body):
-            for j, c in enumerate(r):
-                if c != "" and not _is_number(c):
-                    raise DataError(
-                        f"the edges file {path} has {c!r} at "
-                        f"{_cell_name(i, j, row_names, col_names)}, not a number; "
-                        f"expected an [{n}, {n}] matrix of labels 0/1 (-1 unknown), "
-                        "indexed [receiver, sender]"
-                    )
-        if len({len(r) for r in body}) > 1:
-            raise DataError(
-                f"the edges file {path} has rows of different lengths "
-                f"({', '.join(str(len(r)) for r in body)} cells); expected [{n}, {n}]"
-            )
-        empty = np.array([[c == "" for c in r] for r in body], dtype=bool)
-        arr = np.array([[float(c) if c else np.nan for c in r] for r in body])
-    if arr.shape != (n, n):
-        raise DataError(
-            f"the edges file {path} holds shape {arr.shape}; expected [{n}, {n}] for "
-            f"the {n} objects of the data, indexed [receiver, sender]"
-        )
-    if not np.issubdtype(arr.dtype, np.number):
-        raise DataError(f"the edges file {path} holds {arr.dtype}, not numbers")
-    cols = (
-        None if col_names is None else _order(col_names, object_names, "column", path)
-    )
-    rows = cols if row_names is None else _order(row_names, object_names, "row", path)
-    rows = np.arange(n) if rows is None else rows  # data object i is file row rows[i]
-    cols = np.arange(n) if cols is None else cols
-    arr = arr[rows][:, cols]  # [receiver, sender] in the data's object order
-    off = ~np.eye(n, dtype=bool)  # the diagonal (an object and itself) is ignored
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(arr) & (arr == np.round(arr)) & (arr >= -1)
-    if not ok[off].all():
-        i, j = (int(v) for v in np.argwhere(~ok & off)[0])
-        what = "an empty cell" if empty[rows[i], cols[j]] else f"{arr[i, j]:g}"
-        fix = (
-            "give every pair a label (-1 where it is unknown)"
-            if not np.isfinite(arr[i, j])
-            else "binarise weights first (e.g. weight > 0)"
-        )
-        raise DataError(
-            f"the edges file {path} holds {what} at "
-            f"{_cell_name(int(rows[i]), int(cols[j]), row_names, col_names)}; labels "
-            "must be whole numbers: 0 (no interaction), 1 (interaction; 2.. for more "
-            f"edge types), -1 (unknown): {fix}"
-        )
-    adj = np.where(off, arr, 0).astype(np.int64)
-    return adj
 
 
 def with_true_edges(series: Series, edges: np.ndarray | str | Path) -> Series:
     """``series`` with the true graph ``edges`` (an ``[N, N]`` array indexed
-    [receiver, sender], shared by every sample, or a file of one) instead of its own.
+    [receiver, sender], shared by every sample, or a file of one:
+    :func:`nri.data.edge_file.read_edge_file`) instead of its own.
 
     Shapes:
         edges ``[N, N]`` -> ``Series.edges [S, E]``.
     """
     if isinstance(edges, str | Path):
-        adj = read_edge_matrix(edges, series.object_names)
+        adj = read_edge_file(edges, series.object_names)
     else:
         adj = np.asarray(edges)
         n = series.n_objects

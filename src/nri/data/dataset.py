@@ -264,7 +264,7 @@ def fit_normalizer(
 def normalise(
     normalizer: Normalizer,
     x: np.ndarray,
-    split: str,
+    split: str | None,
     source: str,
     where: Callable[[int, int, int], str] | None = None,
 ) -> np.ndarray:
@@ -274,7 +274,8 @@ def normalise(
     Args:
         normalizer: the training normalisation.
         x: the split in physical units.
-        split: its name, for messages.
+        split: its name, for messages (None: data given as one file, as to ``nri
+            infer``/``forecast``, whose ``source`` names the split where it has one).
         source: the file, for messages.
         where: ``(sample, object, frame) -> str`` naming a value's place in the
             user's names (:meth:`nri.data.series.Series.place`); default: positions.
@@ -299,12 +300,12 @@ def normalise(
             else f"sample {i[0]}, object {i[1]}, frame {i[2]}"
         )
         lo, hi = normalizer.mins[g], normalizer.maxs[g]
+        of = f" of the {split} split" if split else ""
         raise DataError(
-            f"{source}: feature {name!r} of the {split} split is not finite after "
-            f"normalisation with the training range [{lo:g}, {hi:g}] ({int(bad.sum())} "
-            f"value(s), the first {float(x[i]):g} at {place}); remove or fix such "
-            "outliers (e.g. 1e308 placeholders for "
-            "missing values) before importing"
+            f"{source}: feature {name!r}{of} is not finite after normalisation with "
+            f"the training range [{lo:g}, {hi:g}] ({int(bad.sum())} value(s), the "
+            f"first {float(x[i]):g} at {place}); fix or remove such values in "
+            f"{source} (e.g. 1e308 placeholders for missing values)"
         )
     return out
 

@@ -1,12 +1,17 @@
-"""One true graph for every sample, from its own file (``nri import --edges``).
+"""One true graph for every sample, from its own file (``nri import --edges``, ``nri
+infer --edges``).
 
-CSV users keep their graph beside the data: an ``[N, N]`` matrix indexed **[receiver,
-sender]** (row i = receiver i, column j = sender j; the diagonal is ignored) as an
-``.npy`` or a ``.csv``. A CSV may name the objects: the columns by a header row, the
-rows by a first column, each matched to the data's object names in any order (the
-index column that pandas' ``DataFrame.to_csv()`` writes, with an empty first header
-cell, is such a first column). The values follow :func:`nri.data.labels.to_labels`,
-as on every other route (labels, or weights with a threshold).
+Users keep their graph beside the data: an ``[N, N]`` matrix indexed **[receiver,
+sender]** (row i = receiver i, column j = sender j; the diagonal is ignored and may be
+empty) as an ``.npy`` or a ``.csv`` (comma, semicolon, tab or space separated). A CSV
+may name the objects: the columns by a header row, the rows by a first column, each
+matched to the data's object names in any order; a header alone names both (the rows
+in the header's order). The index column that pandas' ``DataFrame.to_csv()`` writes
+(an empty first header cell) is such a first column, and the default names ``0 ..
+N-1`` of a DataFrame are positions in the data's object order. The values follow
+:func:`nri.data.labels.to_labels`, as on every other route (labels, or weights with a
+threshold); without a threshold the first cell that is not a label (empty, NaN, a
+weight) is named by its row and column.
 """
 
 from __future__ import annotations
@@ -31,19 +36,63 @@ def _is_number(cell: str) -> bool:
 
 
 def _rows(path: Path) -> list[list[str]]:
+    """The non-empty rows of a CSV (comma, semicolon, tab or space separated), cells
+    stripped."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         raise DataError(f"cannot read the edges file {path}: {err}") from None
-    try:
-        delim = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:
-        delim = ","
-    rows = [
-        [c.strip() for c in row]
-        for row in csv.reader(text.splitlines(), delimiter=delim)
-    ]
+    found = [d for d in ",;\t" if d in text]
+    if not found:  # np.savetxt's default: runs of spaces
+        rows = [line.split() for line in text.splitlines()]
+    else:
+        try:
+            delim = (
+                csv.Sniffer().sniff(text[:4096], delimiters="".join(found)).delimiter
+            )
+        except csv.Error:
+            delim = found[0]
+        rows = [
+            [c.strip() for c in row]
+            for row in csv.reader(text.splitlines(), delimiter=delim)
+        ]
     return [r for r in rows if any(r)]
+
+
+def _are_names(cells: list[str], names: tuple[str, ...]) -> bool:
+    """Cells that name objects: one is not a number, or they are the data's object
+    names or ``0 .. N-1`` (in any order)."""
+    numbers = sorted(str(i) for i in range(len(names)))
+    return any(c and not _is_number(c) for c in cells) or sorted(cells) in (
+        numbers,
+        sorted(names),
+    )
+
+
+def _split_names(
+    rows: list[list[str]], names: tuple[str, ...]
+) -> tuple[list[list[str]], list[str] | None, list[str] | None]:
+    """The matrix without its names: ``(body, row_names, column_names)``.
+
+    A header is a first row of names above N rows: N names, or N + 1 cells of which
+    the first is the corner (pandas writes it empty). A first column of names makes
+    every row N + 1 cells long.
+    """
+    n = len(names)
+    head: list[str] | None = None
+    if len(rows) == n + 1:
+        first = rows[0]
+        cells = first[1:] if len(first) == n + 1 else first
+        if len(cells) == n and _are_names(cells, names):
+            head, rows = cells, rows[1:]
+    row_names: list[str] | None = None
+    if (
+        rows
+        and all(len(r) == n + 1 for r in rows)
+        and _are_names([r[0] for r in rows], names)
+    ):
+        row_names, rows = [r[0] for r in rows], [r[1:] for r in rows]
+    return rows, row_names, head
 
 
 def _order(
@@ -66,43 +115,68 @@ def _order(
     return np.array([found.index(n) for n in names])
 
 
-def _read_csv(path: Path, names: tuple[str, ...]) -> np.ndarray:
+def _cell_name(i: int, j: int, rows: list[str] | None, cols: list[str] | None) -> str:
+    """``row i (NAME), column j (NAME)`` of the matrix as written in the file."""
+    r = f" ({rows[i]})" if rows else ""
+    c = f" ({cols[j]})" if cols else ""
+    return f"row {i + 1}{r}, column {j + 1}{c}"
+
+
+def _read_csv(
+    path: Path, names: tuple[str, ...]
+) -> tuple[np.ndarray, np.ndarray, list[str] | None, list[str] | None]:
+    """``(values, empty, row_names, column_names)``: the ``[N, N]`` matrix as written
+    (NaN for an empty cell), which cells are empty, and the file's names."""
     n = len(names)
-    rows = _rows(path)
-    header: list[str] | None = None
-    if rows and (rows[0][0] == "" or not all(_is_number(c) for c in rows[0])):
-        header, rows = rows[0], rows[1:]
-    if len(rows) != n or any(len(r) not in (n, n + 1) for r in rows):
-        widths = sorted({len(r) for r in rows})
+    body, row_names, col_names = _split_names(_rows(path), names)
+    if len(body) != n or any(len(r) != n for r in body):
+        widths = sorted({len(r) for r in body})
         raise DataError(
-            f"the edges file {path} has {len(rows)} rows of {widths} cells; expected "
+            f"the edges file {path} has {len(body)} rows of {widths} cells; expected "
             f"an [{n}, {n}] matrix for the {n} objects of the data (indexed [receiver, "
             "sender]), optionally with a header row and a first column of names"
         )
-    row_names = None
-    if all(len(r) == n + 1 for r in rows):
-        row_names, rows = [r[0] for r in rows], [r[1:] for r in rows]
-    elif any(len(r) != n for r in rows):
-        raise DataError(f"the edges file {path} has rows of different lengths")
-    try:
-        values = np.array([[float(c) if c != "" else np.nan for c in r] for r in rows])
-    except ValueError:
-        raise DataError(
-            f"the edges file {path} has cells that are not numbers; expected an "
-            f"[{n}, {n}] matrix of labels (0 no interaction, 1.. types, -1 unknown) "
-            "indexed [receiver, sender]"
-        ) from None
-    if header is not None:
-        cols = header[1:] if len(header) == n + 1 else header
-        if len(cols) != n:
-            raise DataError(
-                f"the edges file {path} has a header of {len(header)} cells for {n} "
-                "columns"
-            )
-        values = values[:, _order(cols, names, "column names", path)]
-    if row_names is not None:
-        values = values[_order(row_names, names, "row names (first column)", path)]
-    return values
+    for i, r in enumerate(body):
+        for j, c in enumerate(r):
+            if c != "" and not _is_number(c):
+                raise DataError(
+                    f"the edges file {path} has {c!r} at "
+                    f"{_cell_name(i, j, row_names or col_names, col_names)}, not a "
+                    f"number; expected an [{n}, {n}] matrix of labels (0 no "
+                    "interaction, 1.. types, -1 unknown) indexed [receiver, sender]"
+                )
+    values = np.array([[float(c) if c != "" else np.nan for c in r] for r in body])
+    empty = np.array([[c == "" for c in r] for r in body], dtype=bool)
+    return values, empty, row_names, col_names
+
+
+def _check_labels(
+    values: np.ndarray,
+    off: np.ndarray,
+    empty: np.ndarray,
+    path: Path,
+    names: tuple[list[str] | None, list[str] | None],
+) -> None:
+    """One line naming the first cell off the diagonal (``off``) that is not a label
+    (``values`` and the masks ``[N, N]`` as written in the file)."""
+    with np.errstate(invalid="ignore"):
+        ok = np.isfinite(values) & (values == np.round(values)) & (values >= -1)
+    if ok[off].all():
+        return
+    i, j = (int(v) for v in np.argwhere(~ok & off)[0])
+    v = values[i, j]
+    fix = (
+        "give every pair a label (-1 where it is unknown)"
+        if not np.isfinite(v)
+        else "binarise weights first (e.g. weight > 0; nri import --edge-threshold T "
+        "does it at import)"
+    )
+    raise DataError(
+        f"the edges file {path} holds {'an empty cell' if empty[i, j] else f'{v:g}'} "
+        f"at {_cell_name(i, j, *names)}; labels must be whole numbers: 0 (no "
+        "interaction), 1 (interaction; 2.. for more edge types), -1 (unknown): "
+        f"{fix}"
+    )
 
 
 def read_edge_file(
@@ -114,7 +188,8 @@ def read_edge_file(
         path: the file.
         object_names: the data's objects (rows and columns named in the file are
             matched to them by name, in any order).
-        threshold: as :func:`nri.data.labels.to_labels` (weights -> 0/1).
+        threshold: as :func:`nri.data.labels.to_labels` (weights -> 0/1, empty or NaN
+            -> -1 unknown); None: the values must be labels.
 
     Shapes:
         returns ``[N, N]`` int64 labels indexed [receiver, sender], in the order of
@@ -122,12 +197,16 @@ def read_edge_file(
 
     Raises:
         DataError: an unreadable file, another shape, names that are not the data's
-            objects, values that are not labels (one line).
+            objects, values that are not labels, naming the first bad cell (one line).
     """
     path = Path(path)
-    n = len(object_names)
+    names = tuple(str(o) for o in object_names)
+    n = len(names)
     if not path.is_file():
         raise DataError(f"the edges file {path} does not exist")
+    rows = cols = np.arange(n)  # data object k is file row rows[k], column cols[k]
+    row_names: list[str] | None = None
+    col_names: list[str] | None = None
     if path.suffix.lower() == ".npy":
         try:
             values = np.load(path, allow_pickle=False)
@@ -138,9 +217,23 @@ def read_edge_file(
                 f"the edges file {path} holds shape {values.shape}; expected [{n}, "
                 f"{n}] for the {n} objects of the data, indexed [receiver, sender]"
             )
+        if not (np.issubdtype(values.dtype, np.number) or values.dtype == np.bool_):
+            raise DataError(f"the edges file {path} holds {values.dtype}, not numbers")
+        empty = np.zeros((n, n), dtype=bool)
     else:
-        values = _read_csv(path, tuple(str(o) for o in object_names))
-    values = np.asarray(values)
+        values, empty, row_names, col_names = _read_csv(path, names)
+        if col_names is not None:
+            cols = _order(col_names, names, "column names", path)
+        if row_names is not None:
+            rows = _order(row_names, names, "row names (first column)", path)
+        else:
+            row_names, rows = col_names, cols  # a header alone names the rows too
+    values = np.asarray(values, dtype=np.float64)  # [N, N] as written in the file
+    off = np.ones((n, n), dtype=bool)
+    off[rows, cols] = False  # the diagonal (an object and itself) is ignored
+    if threshold is None:
+        _check_labels(values, off, empty, path, (row_names, col_names))
+    values = values[rows][:, cols]  # [receiver, sender] in the data's object order
     off = ~np.eye(n, dtype=bool)
     labels = np.zeros((n, n), dtype=np.int64)
     labels[off] = to_labels(values[off], f"the edges file {path}", threshold)
