@@ -376,7 +376,9 @@ def test_a_run_trained_with_a_relative_path_works_from_anywhere(
                       capsys)  # fmt: skip
     assert rc == 0, err
     # the report finds the same data (its graph section is not dropped)
-    rc, _, err = _run(["report", str(project / "runs" / "r"), "--out", "r.html"], capsys)
+    rc, _, err = _run(
+        ["report", str(project / "runs" / "r"), "--out", "r.html"], capsys
+    )
     assert rc == 0, err
     assert "no inferred edges" not in (elsewhere / "r.html").read_text()
 
