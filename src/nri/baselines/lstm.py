@@ -51,6 +51,7 @@ class LSTMConfig:
             ).split(),
             fractions=("dropout",),
             positive=("variance", "lr", "lr_decay_gamma"),
+            optional_counts=("lr_decay_start",),
         )
         if self.n_objects < 2:
             raise ValueError(f"LSTMConfig.n_objects must be >= 2, got {self.n_objects}")

@@ -77,6 +77,7 @@ class NRIConfig:
             },
             fractions=("encoder_dropout", "decoder_dropout"),
             positive=("tau", "variance", "lr", "lr_decay_gamma"),
+            optional_counts=("lr_decay_start",),
         )
         if self.dynamic_graph and self.decoder != "rnn":
             raise ValueError(
@@ -166,6 +167,7 @@ class MPMConfig:
             },
             fractions=("encoder_dropout", "decoder_dropout"),
             positive=("tau", "variance", "lr", "lr_decay_gamma", "adam_eps"),
+            optional_counts=("lr_decay_start",),
         )
         if not (self.sym_lambda >= 0 and self.loss_scale > 0):
             raise ValueError(

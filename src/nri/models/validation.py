@@ -14,13 +14,23 @@ def check_fields(
     choices: Mapping[str, tuple[object, ...]] | None = None,
     fractions: Iterable[str] = (),
     positive: Iterable[str] = (),
+    optional_counts: Iterable[str] = (),
 ) -> None:
-    """Integers >= 1, values from a set, numbers in [0, 1), numbers > 0."""
+    """Integers >= 1, values from a set, numbers in [0, 1), numbers > 0, and null or
+    integers >= 0 (``optional_counts``, e.g. ``lr_decay_start``)."""
     name = type(cfg).__name__
     for field in positive_ints:
         value = getattr(cfg, field)
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name}.{field} must be an int >= 1, got {value!r}")
+    for field in optional_counts:
+        value = getattr(cfg, field)
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise ValueError(
+                f"{name}.{field} must be null or an int >= 0, got {value!r}"
+            )
     for field, allowed in (choices or {}).items():
         if getattr(cfg, field) not in allowed:
             raise ValueError(
@@ -64,16 +74,7 @@ def check_graph_and_rollout(cfg: Any, uses_cnn: bool) -> None:
 
 def check_decoder_window(cfg: Any) -> None:
     """``decoder_window`` is null or at least ``pred_steps + 1`` frames (a value of
-    ``n_timesteps`` or more means the whole window); ``lr_decay_start`` is null or an
-    epoch count >= 0 (the training recipe's two settings, docs/training.md)."""
-    start = getattr(cfg, "lr_decay_start", None)
-    if start is not None and (
-        not isinstance(start, int) or isinstance(start, bool) or start < 0
-    ):
-        raise ValueError(
-            f"{type(cfg).__name__}.lr_decay_start must be null or an int >= 0 "
-            f"(the epoch of the first decay), got {start!r}"
-        )
+    ``n_timesteps`` or more means the whole window)."""
     window = cfg.decoder_window
     if window is not None and window < cfg.pred_steps + 1:
         raise ValueError(

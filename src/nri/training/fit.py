@@ -179,7 +179,9 @@ def fit(
             raise ConfigError("no data given: pass --data DIR")
         data = config.data.path
     if not isinstance(data, LoadedData):
-        data = load_dataset(data, config.data.suffix)
+        data = load_dataset(data, config.data.suffix)  # checks finiteness itself
+    else:
+        check_finite_splits(data)  # data built in Python
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
@@ -187,7 +189,6 @@ def fit(
         ),
     )
     check_compatible(config, data)
-    check_finite_splits(data)  # data built in Python skip load_dataset's check
 
     t = config.train
     if t.threads is not None:

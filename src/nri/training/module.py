@@ -140,7 +140,7 @@ class NRILightning(L.LightningModule):
         # epoch, so the rate halves one epoch early (199, 399, ...).
         shift = 1 if mc.lr_step_before_epoch else 0
         step, gamma = mc.lr_decay_step, mc.lr_decay_gamma
-        start = getattr(mc, "lr_decay_start", None)
+        start = mc.lr_decay_start
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda epoch: lr_factor(epoch + shift, step, gamma, start)
         )
