@@ -1,12 +1,14 @@
-"""Shared by test_infer.py and test_plots_report.py: own data (springs in unusual units)
-and one tiny run trained on it once per session."""
+"""Shared by the own-data tests: own data (springs in unusual units), one tiny run
+trained on it once per session, and the command-line helpers of the refusal checks."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from nri.cli import main
 from nri.config import resolve
 from nri.data.custom import import_data, suggested_settings
 from nri.evaluate import evaluate_run
@@ -67,3 +69,36 @@ def tiny_npz(tmp_path_factory) -> Path:  # noqa: ANN001
     """The .npz file the tiny run was trained on (all samples)."""
     tiny_run(tmp_path_factory)
     return _RUNS["npz"]
+
+
+def run_cli(argv: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
+    """``nri ARGV``: the exit status, stdout and stripped stderr."""
+    capsys.readouterr()
+    try:
+        rc = main(argv)
+    except SystemExit as exc:
+        rc = int(exc.code or 0)
+    out = capsys.readouterr()
+    return rc, out.out, out.err.strip()
+
+
+def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+    }
+
+
+def check_refusal(case: Any, env: Any, capsys, temp: str) -> None:  # noqa: ANN001
+    """A bad-input case (test_bad_input.py) run in ``env``: one-line error, exit 2,
+    its fragments named, no ``temp`` file mentioned and nothing under ``env.tmp``
+    written or left half-made."""
+    argv = case.argv(env)
+    before = _snapshot(env.tmp)
+    rc, _, err = run_cli(argv, capsys)
+    assert rc == 2, err
+    assert len(err.splitlines()) == 1 and err.startswith("nri: error: "), err
+    assert "Errno" not in err and "Traceback" not in err and temp not in err
+    for fragment in case.fragments:
+        assert fragment in err, (fragment, err)
+    assert _snapshot(env.tmp) == before  # nothing written, nothing left half-made

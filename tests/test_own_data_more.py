@@ -12,19 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from _own_data import run_cli
 from nri.cli import main
 from nri.sim.io import DatasetConfig, write_dataset
 from test_bad_input import TINY
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
-    capsys.readouterr()
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    out = capsys.readouterr()
-    return rc, out.out, out.err.strip()
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +40,7 @@ def test_report_says_on_the_terminal_which_sections_it_left_out(
     shutil.copytree(data, moved)
     cfg = (run / "config.yaml").read_text().replace(str(data), str(tmp_path / "gone"))
     (run / "config.yaml").write_text(cfg)  # the run's data were moved away
-    rc, out, err = _run(["report", str(run)], capsys)
+    rc, out, err = run_cli(["report", str(run)], capsys)
     assert rc == 0 and (run / "report.html").is_file(), err
     assert "report: " in out
     lines = err.splitlines()
@@ -58,7 +49,7 @@ def test_report_says_on_the_terminal_which_sections_it_left_out(
     assert len(graph) == 1 and "--data" in graph[0] and "gone" in graph[0]
     metrics = [line for line in lines if "metrics table" in line]
     assert len(metrics) == 1 and "nri evaluate" in metrics[0]
-    rc, _, err = _run(["report", str(run), "--data", str(moved)], capsys)
+    rc, _, err = run_cli(["report", str(run), "--data", str(moved)], capsys)
     assert rc == 0 and "inferred graph" not in err  # with --data: nothing missing
 
 
@@ -85,7 +76,7 @@ def test_import_edges_for_a_csv_matched_by_name(tmp_path, capsys):
     pd.DataFrame(adj).to_csv(tmp_path / "plain.csv")  # names 0..2: positions
     for truth in ("truth.csv", "truth.npy", "plain.csv"):
         out = tmp_path / truth.replace(".", "_")
-        rc, stdout, err = _run(["import", str(data), "--out", str(out), "--edges",
+        rc, stdout, err = run_cli(["import", str(data), "--out", str(out), "--edges",
                                 str(tmp_path / truth)], capsys)  # fmt: skip
         assert rc == 0, err
         assert "label-1 fraction" in stdout
@@ -97,11 +88,13 @@ def test_import_edges_for_a_csv_matched_by_name(tmp_path, capsys):
 
 def test_monthly_stamps_are_refused_with_the_step_count_hint(tmp_path, capsys):
     months = [f"2024-{m:02d}-01" for m in range(1, 13)]
-    rc, _, err = _run(["import", str(_named_csv(tmp_path / "m.csv", months)),
+    rc, _, err = run_cli(["import", str(_named_csv(tmp_path / "m.csv", months)),
                        "--out", str(tmp_path / "out")], capsys)  # fmt: skip
     assert rc == 2 and err.startswith("nri: error: ") and len(err.splitlines()) == 1
     assert "calendar steps" in err and "month number" in err and "gap" not in err
     assert not (tmp_path / "out").exists()
     numbered = _named_csv(tmp_path / "n.csv", [str(m) for m in range(12)])
-    rc, _, err = _run(["import", str(numbered), "--out", str(tmp_path / "out")], capsys)
+    rc, _, err = run_cli(
+        ["import", str(numbered), "--out", str(tmp_path / "out")], capsys
+    )
     assert rc == 0, err

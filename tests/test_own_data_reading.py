@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from nri.cli import main
+from _own_data import check_refusal, run_cli
 from nri.config import resolve
 from nri.data.dataset import DataError, load_dataset
 from nri.data.importers import read_series
@@ -34,36 +34,11 @@ def springs3(tmp_path_factory) -> Path:
     return data
 
 
-def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*"))
-    }
-
-
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
-    capsys.readouterr()
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    out = capsys.readouterr()
-    return rc, out.out, out.err.strip()
-
-
 @pytest.mark.parametrize("case", READING_CASES, ids=[c.name for c in READING_CASES])
 def test_refusals_write_nothing(case, springs3, tmp_path, capsys):
     env = Env(tmp_path, tmp_path / "data", tmp_path / "run", tmp_path / "mpm_run")
     shutil.copytree(springs3, env.data)
-    argv = case.argv(env)
-    before = _snapshot(tmp_path)
-    rc, _, err = _run(argv, capsys)
-    assert rc == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("nri: error: "), err
-    assert "Errno" not in err and "Traceback" not in err and ".partial" not in err
-    for fragment in case.fragments:
-        assert fragment in err, (fragment, err)
-    assert _snapshot(tmp_path) == before  # nothing written, nothing left half-made
+    check_refusal(case, env, capsys, ".partial")
 
 
 def _frame(times: list[str], samples: int = 6) -> pd.DataFrame:
@@ -79,7 +54,7 @@ def test_unnamed_index_column_is_dropped_with_one_notice(tmp_path, capsys):
     df = _frame([str(t) for t in range(10)], samples=10)
     df.to_csv(tmp_path / "idx.csv")  # index=True: the header starts with ","
     assert (tmp_path / "idx.csv").read_text().startswith(",sample,time")
-    rc, _, err = _run(["import", str(tmp_path / "idx.csv"), "--out",
+    rc, _, err = run_cli(["import", str(tmp_path / "idx.csv"), "--out",
                        str(tmp_path / "out")], capsys)  # fmt: skip
     assert rc == 0, err
     assert err.splitlines() == [err] and err.startswith("nri: notice: ")
@@ -116,14 +91,14 @@ def test_gaps_are_cut_or_dropped_on_request(tmp_path, capsys):
     with pytest.raises(DataError, match="sample '3'.*'6' is followed by '8'"):
         read_series(tmp_path / "g.csv")
     out = tmp_path / "out"
-    rc, _, err = _run(["import", str(tmp_path / "g.csv"), "--out", str(out),
+    rc, _, err = run_cli(["import", str(tmp_path / "g.csv"), "--out", str(out),
                        "--on-gap", "drop"], capsys)  # fmt: skip
     assert rc == 0 and "dropped 1 sample(s)" in err and "'3'" in err
     meta = json.loads((out / "meta_g.json").read_text())
     names = [n for sp in meta["splits"].values() for n in sp["sample_names"]]
     assert sorted(names) == sorted(str(s) for s in range(10) if s != 3)
     assert meta["import"]["on_gap"] == "drop"
-    rc, _, err = _run(["import", str(tmp_path / "g.csv"), "--out", str(out), "--name",
+    rc, _, err = run_cli(["import", str(tmp_path / "g.csv"), "--out", str(out), "--name",
                        "cut", "--on-gap", "cut", "--window", "4"], capsys)  # fmt: skip
     assert rc == 0 and "cut 1 sample(s)" in err, err
     meta = json.loads((out / "meta_cut.json").read_text())
@@ -143,7 +118,9 @@ def test_one_feature_directory_without_metadata(tmp_path, capsys):
     assert data.system == "custom" and data.n_features == 1
     assert (data.test.edges == data.test.edges[0]).all()
     assert data.test.edges[0].tolist() == [1, 0, 1, 1, 0, 1]
-    rc, out, err = _run(["import", str(root), "--out", str(tmp_path / "out")], capsys)
+    rc, out, err = run_cli(
+        ["import", str(root), "--out", str(tmp_path / "out")], capsys
+    )
     assert rc == 0, err
     assert "model.n_features=1" in out
 
@@ -165,7 +142,7 @@ def test_three_edge_types_import(tmp_path, capsys):
     x = rng.normal(size=(20, 4, 12, 2))
     labels = rng.integers(0, 3, size=(20, 4, 4))
     np.savez(tmp_path / "k3.npz", x=x, edges=labels)
-    rc, out, err = _run(["import", str(tmp_path / "k3.npz"), "--out",
+    rc, out, err = run_cli(["import", str(tmp_path / "k3.npz"), "--out",
                          str(tmp_path / "out")], capsys)  # fmt: skip
     assert rc == 0, err
     assert "model.n_edge_types=3" in out and "label fractions 0:" in out
@@ -185,7 +162,7 @@ def test_edge_threshold_binarises_weights_on_every_route(tmp_path, capsys):
     env = Env(tmp_path, tmp_path, tmp_path, tmp_path)
     root = _own_dir(env, w)
     for src, name in ((tmp_path / "w.npz", "w"), (root, "wd")):
-        rc, _, err = _run(["import", str(src), "--out", str(tmp_path / "out"),
+        rc, _, err = run_cli(["import", str(src), "--out", str(tmp_path / "out"),
                            "--name", name, "--edge-threshold", "0.5"], capsys)  # fmt: skip
         assert rc == 0, err
         data = load_dataset(tmp_path / "out", name)

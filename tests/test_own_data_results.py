@@ -19,7 +19,15 @@ import pytest
 import torch
 import yaml
 
-from _own_data import N_OBJECTS, OFFSET, SCALE, tiny_npz, tiny_run
+from _own_data import (
+    N_OBJECTS,
+    OFFSET,
+    SCALE,
+    check_refusal,
+    run_cli,
+    tiny_npz,
+    tiny_run,
+)
 from nri.cli import main
 from nri.evaluate import eval_batch_size
 from nri.models.nri import NRI
@@ -40,37 +48,12 @@ def npz(tmp_path_factory) -> Path:
     return tiny_npz(tmp_path_factory)
 
 
-def _run(argv: list[str], capsys) -> tuple[int, str, str]:  # noqa: ANN001
-    capsys.readouterr()
-    try:
-        rc = main(argv)
-    except SystemExit as exc:
-        rc = int(exc.code or 0)
-    out = capsys.readouterr()
-    return rc, out.out, out.err.strip()
-
-
-def _snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    return {
-        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(root.rglob("*"))
-    }
-
-
 @pytest.mark.parametrize("case", RESULTS_CASES, ids=[c.name for c in RESULTS_CASES])
 def test_refusals_write_nothing(case, base, tmp_path, capsys):  # noqa: F811
     env = Env(tmp_path, tmp_path / "data", tmp_path / "run", tmp_path / "mpm_run")
     shutil.copytree(base.data, env.data)
     shutil.copytree(base.run, env.run)
-    argv = case.argv(env)
-    before = _snapshot(tmp_path)
-    rc, _, err = _run(argv, capsys)
-    assert rc == 2, err
-    assert len(err.splitlines()) == 1 and err.startswith("nri: error: "), err
-    assert "Errno" not in err and "Traceback" not in err and ".tmp" not in err
-    for fragment in case.fragments:
-        assert fragment in err, (fragment, err)
-    assert _snapshot(tmp_path) == before  # nothing written, nothing left half-made
+    check_refusal(case, env, capsys, ".tmp")
 
 
 def _long_csv(
@@ -112,10 +95,10 @@ def test_feature_columns_in_another_order_give_the_same_results(
         tmp_path / "mixed.csv", x, columns=("vy", "x", "vx", "y"), order=(3, 0, 2, 1)
     )
     for name, path in (("a", plain), ("b", mixed)):
-        rc, _, err = _run(["infer", str(run), "--data", str(path), "--out",
+        rc, _, err = run_cli(["infer", str(run), "--data", str(path), "--out",
                            str(tmp_path / name)], capsys)  # fmt: skip
         assert rc == 0, err
-        rc, _, err = _run(["forecast", str(run), "--data", str(path), "--steps", "3",
+        rc, _, err = run_cli(["forecast", str(run), "--data", str(path), "--steps", "3",
                            "--out", str(tmp_path / name)], capsys)  # fmt: skip
         assert rc == 0, err
     with (
@@ -147,7 +130,7 @@ def test_objects_in_another_order_are_matched_by_name(run, npz, tmp_path, capsys
              feature_names=names,
              object_names=np.array(info["object_names"])[perm])  # fmt: skip
     for name in ("a", "b"):
-        rc, _, err = _run(["infer", str(named), "--data", str(tmp_path / f"{name}.npz"),
+        rc, _, err = run_cli(["infer", str(named), "--data", str(tmp_path / f"{name}.npz"),
                            "--out", str(tmp_path / name)], capsys)  # fmt: skip
         assert rc == 0, err
     with (
@@ -178,7 +161,7 @@ def test_evaluate_matches_features_by_name(run, npz, tmp_path, capsys):
     assert rc == 0
     metrics = []
     for name, data in (("a", run.parent / "data"), ("b", tmp_path / "d")):
-        rc, _, err = _run(["evaluate", str(run), "--data", str(data), "--out",
+        rc, _, err = run_cli(["evaluate", str(run), "--data", str(data), "--out",
                            str(tmp_path / f"{name}.json")], capsys)  # fmt: skip
         assert rc == 0, err
         metrics.append(json.loads((tmp_path / f"{name}.json").read_text()))
@@ -220,18 +203,18 @@ def _k3_sets(tmp_path: Path) -> tuple[Path, Path]:
 def test_three_edge_types_are_scored(tmp_path, capsys):
     data01, data012 = _k3_sets(tmp_path)
     out = tmp_path / "run"
-    rc, _, err = _run(["train", "--preset", "springs5", "--set", "data.suffix=s3",
+    rc, _, err = run_cli(["train", "--preset", "springs5", "--set", "data.suffix=s3",
                        "--data", str(data012), "--out", str(out), "--set",
                        "model.n_edge_types=3", "--set", "model.skip_first=true",
                        *TINY], capsys)  # fmt: skip
     assert rc == 0, err
-    rc, text, err = _run(["evaluate", str(out), "--batch-size", "4"], capsys)
+    rc, text, err = run_cli(["evaluate", str(out), "--batch-size", "4"], capsys)
     assert rc == 0, err
     m = json.loads((out / "metrics.json").read_text())
     assert m["n_label_classes"] == 3 and m["headline"] == "acc_perm"
     assert 0 <= m["acc_perm"] <= 1 and "perm.-invariant" in text
     # the same 3-type model against 0/1 labels: type 0 = no edge, never an interaction
-    rc, text, err = _run(["evaluate", str(out), "--data", str(data01), "--batch-size",
+    rc, text, err = run_cli(["evaluate", str(out), "--data", str(data01), "--batch-size",
                           "4", "--out", str(tmp_path / "m01.json")], capsys)  # fmt: skip
     assert rc == 0, err
     m = json.loads((tmp_path / "m01.json").read_text())
@@ -249,7 +232,7 @@ def test_forecast_continues_the_iso_time_axis(run, npz, tmp_path, capsys):
     x = np.load(npz)["x"][:3]  # 30 frames
     stamps = [f"2024-03-01T08:{10 * k // 60:02d}:{10 * k % 60:02d}" for k in range(30)]
     path = _long_csv(tmp_path / "iso.csv", x, times=stamps)
-    rc, text, err = _run(["forecast", str(run), "--data", str(path), "--steps", "3",
+    rc, text, err = run_cli(["forecast", str(run), "--data", str(path), "--steps", "3",
                           "--out", str(tmp_path / "fc")], capsys)  # fmt: skip
     assert rc == 0, err
     with (tmp_path / "fc" / "forecast.csv").open() as fh:
@@ -268,7 +251,7 @@ def test_forecast_continues_numeric_times(run, npz, tmp_path, capsys):
     path = _long_csv(
         tmp_path / "n.csv", x, times=[f"{100 + 0.5 * k:g}" for k in range(30)]
     )
-    rc, _, err = _run(["forecast", str(run), "--data", str(path), "--steps", "2",
+    rc, _, err = run_cli(["forecast", str(run), "--data", str(path), "--steps", "2",
                        "--out", str(tmp_path / "fc")], capsys)  # fmt: skip
     assert rc == 0, err
     with (tmp_path / "fc" / "forecast.csv").open() as fh:
@@ -294,7 +277,7 @@ def _recording(tmp_path: Path) -> tuple[Path, np.ndarray]:
 
 def test_one_long_recording_every_window_and_a_chosen_start(run, tmp_path, capsys):
     path, x = _recording(tmp_path)  # 100 frames; the run's window W = 22
-    rc, text, err = _run(["infer", str(run), "--data", str(path), "--out",
+    rc, text, err = run_cli(["infer", str(run), "--data", str(path), "--out",
                           str(tmp_path / "inf")], capsys)  # fmt: skip
     assert rc == 0, err
     with np.load(tmp_path / "inf" / "edges.npz") as z:
@@ -304,7 +287,7 @@ def test_one_long_recording_every_window_and_a_chosen_start(run, tmp_path, capsy
     assert "4 window(s) of 22 frames" in text and "mean over the 4 windows" in text
     doc = json.loads((tmp_path / "inf" / "edges.json").read_text())
     assert doc["n_windows"] == 4 and doc["window_starts"] == [0, 22, 44, 66]
-    rc, _, err = _run(["forecast", str(run), "--data", str(path), "--steps", "5",
+    rc, _, err = run_cli(["forecast", str(run), "--data", str(path), "--steps", "5",
                        "--at", "2024-06-01T00:00:50", "--out", str(tmp_path / "fc")],
                       capsys)  # fmt: skip
     assert rc == 0, err
@@ -331,7 +314,7 @@ def test_true_graph_beside_the_probabilities(run, npz, tmp_path, capsys):
         "abcd"[i] + "," + ",".join(str(int(adj[i, j])) for j in order) for i in order
     ]
     truth.write_text("\n".join(lines) + "\n")
-    rc, text, err = _run(["infer", str(run), "--data", str(path), "--edges", str(truth),
+    rc, text, err = run_cli(["infer", str(run), "--data", str(path), "--edges", str(truth),
                           "--out", str(tmp_path / "inf")], capsys)  # fmt: skip
     assert rc == 0, err
     assert "trivial baselines: all no-edge" in text and "true: " in text
@@ -358,13 +341,13 @@ def test_a_run_trained_with_a_relative_path_works_from_anywhere(
     project.mkdir()
     monkeypatch.chdir(project)
     _springs3(project / "data")
-    rc, _, err = _run(["train", "--preset", "springs5", "--set", "data.suffix=springs3",
+    rc, _, err = run_cli(["train", "--preset", "springs5", "--set", "data.suffix=springs3",
                        "--data", "data", "--out", "runs/r", *TINY], capsys)  # fmt: skip
     assert rc == 0, err
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
-    rc, _, err = _run(["evaluate", str(project / "runs" / "r"), "--batch-size", "4"],
+    rc, _, err = run_cli(["evaluate", str(project / "runs" / "r"), "--batch-size", "4"],
                       capsys)  # fmt: skip
     assert rc == 0, err
     # a run that stored a relative path (Python's fit, older runs): found from the run
@@ -372,11 +355,11 @@ def test_a_run_trained_with_a_relative_path_works_from_anywhere(
     raw = yaml.safe_load(cfg.read_text())
     raw["data"]["path"] = "data"
     cfg.write_text(yaml.safe_dump(raw))
-    rc, _, err = _run(["evaluate", str(project / "runs" / "r"), "--batch-size", "4"],
+    rc, _, err = run_cli(["evaluate", str(project / "runs" / "r"), "--batch-size", "4"],
                       capsys)  # fmt: skip
     assert rc == 0, err
     # the report finds the same data (its graph section is not dropped)
-    rc, _, err = _run(
+    rc, _, err = run_cli(
         ["report", str(project / "runs" / "r"), "--out", "r.html"], capsys
     )
     assert rc == 0, err
@@ -409,7 +392,7 @@ def test_out_of_memory_is_one_line_naming_the_option(
     before = (
         (run / "metrics.json").read_text() if (run / "metrics.json").exists() else None
     )
-    rc, _, err = _run(["evaluate", str(run)], capsys)
+    rc, _, err = run_cli(["evaluate", str(run)], capsys)
     assert rc == 2 and len(err.splitlines()) == 1, err
     assert (
         "ran out of memory" in err and "--batch-size" in err and "Traceback" not in err
@@ -418,7 +401,7 @@ def test_out_of_memory_is_one_line_naming_the_option(
         (run / "metrics.json").read_text() if (run / "metrics.json").exists() else None
     )
     assert after == before
-    rc, _, err = _run(
+    rc, _, err = run_cli(
         [
             "train",
             "--preset",
@@ -458,7 +441,7 @@ def test_overflow_after_normalisation_is_refused_by_infer_and_forecast(
     path = _long_csv(tmp_path / "big.csv", x)
     for cmd in (["infer"], ["forecast", "--steps", "2"]):
         out = tmp_path / cmd[0]
-        rc, _, err = _run([cmd[0], str(run), "--data", str(path), *cmd[1:],
+        rc, _, err = run_cli([cmd[0], str(run), "--data", str(path), *cmd[1:],
                            "--out", str(out)], capsys)  # fmt: skip
         assert rc == 2, err
         assert err.startswith("nri: error: ") and len(err.splitlines()) == 1, err
@@ -476,7 +459,7 @@ def _asymmetric(n: int) -> np.ndarray:
 
 
 def _true_edges(run: Path, data: Path, truth: Path, out: Path, capsys) -> np.ndarray:
-    rc, _, err = _run(["infer", str(run), "--data", str(data), "--edges", str(truth),
+    rc, _, err = run_cli(["infer", str(run), "--data", str(data), "--edges", str(truth),
                        "--out", str(out)], capsys)  # fmt: skip
     assert rc == 0, err
     with np.load(out / "edges.npz") as z:
@@ -507,7 +490,7 @@ def test_edges_csv_rows_by_first_column_columns_by_header(run, npz, tmp_path, ca
     bad = frame.astype(float)
     bad.iloc[1, 1] = np.nan  # receiver a, sender b
     bad.to_csv(tmp_path / "nan.csv")
-    rc, _, err = _run(["infer", str(run), "--data", str(path), "--edges",
+    rc, _, err = run_cli(["infer", str(run), "--data", str(path), "--edges",
                        str(tmp_path / "nan.csv"), "--out", str(tmp_path / "e")],
                       capsys)  # fmt: skip
     assert rc == 2 and "holds an empty cell at row 2 (a), column 2 (b)" in err, err
@@ -520,14 +503,14 @@ def test_skip_first_permutation_keeps_type_0_no_edge(run, npz, tmp_path, capsys)
     from nri import graph
 
     path = _long_csv(tmp_path / "d.csv", np.load(npz)["x"][:6])
-    rc, _, err = _run(["infer", str(run), "--data", str(path), "--out",
+    rc, _, err = run_cli(["infer", str(run), "--data", str(path), "--out",
                        str(tmp_path / "own")], capsys)  # fmt: skip
     assert rc == 0, err
     with np.load(tmp_path / "own" / "edges.npz") as z:
         own = z["mean_probs"].argmax(-1)  # [E] the mean graph's types
     flipped = graph.to_dense_np(1 - own[None], fill=0)[0]  # [N, N] its complement
     np.save(tmp_path / "flipped.npy", flipped)
-    rc, _, err = _run(["infer", str(run), "--data", str(path), "--edges",
+    rc, _, err = run_cli(["infer", str(run), "--data", str(path), "--edges",
                        str(tmp_path / "flipped.npy"), "--out", str(tmp_path / "i")],
                       capsys)  # fmt: skip
     assert rc == 0, err
@@ -537,7 +520,7 @@ def test_skip_first_permutation_keeps_type_0_no_edge(run, npz, tmp_path, capsys)
     assert m["acc_perm"] == pytest.approx(m["acc"])
     assert m["acc"] == pytest.approx(m["acc_interaction"])
     out = tmp_path / "m.json"
-    rc, text, err = _run(["evaluate", str(run), "--out", str(out)], capsys)
+    rc, text, err = run_cli(["evaluate", str(run), "--out", str(out)], capsys)
     assert rc == 0, err
     m = _strict_json(out)
     assert m["perm_mapping"] == [0, 1] and m["acc_perm"] == pytest.approx(m["acc"])
@@ -547,7 +530,7 @@ def test_json_outputs_hold_null_not_nan(run, npz, tmp_path, capsys):
     """An all-zero truth leaves the AUROC undefined: null in edges.json, never NaN."""
     path = _long_csv(tmp_path / "d.csv", np.load(npz)["x"][:2])
     np.save(tmp_path / "none.npy", np.zeros((N_OBJECTS, N_OBJECTS), dtype=np.int64))
-    rc, _, err = _run(["infer", str(run), "--data", str(path), "--edges",
+    rc, _, err = run_cli(["infer", str(run), "--data", str(path), "--edges",
                        str(tmp_path / "none.npy"), "--out", str(tmp_path / "i")],
                       capsys)  # fmt: skip
     assert rc == 0, err
@@ -555,7 +538,7 @@ def test_json_outputs_hold_null_not_nan(run, npz, tmp_path, capsys):
 
 
 def test_evaluate_help_names_the_run_settings(capsys):
-    rc, text, _ = _run(["evaluate", "--help"], capsys)
+    rc, text, _ = run_cli(["evaluate", "--help"], capsys)
     assert rc == 0
     flat = " ".join(text.split())
     assert "model.n_timesteps" in flat and "model.test_horizon" in flat
