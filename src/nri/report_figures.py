@@ -29,9 +29,7 @@ from nri.training.run_dir import LoadedRun
 __all__ = ["figure_html", "note", "scores", "graph_sections", "GRAPH_THRESHOLD"]
 
 GRAPH_THRESHOLD = 0.5  # edges drawn: more likely present than absent
-FIXED_SPREAD = (
-    0.15  # mean spread of a score between samples below which a graph is fixed
-)
+FIXED_SPREAD = 0.15  # mean spread of a score between samples below: a fixed graph
 
 
 def _png(fig: Figure) -> str:
@@ -77,14 +75,17 @@ def _numbered(names: tuple[str, ...], i: int) -> str:
 
 
 def _edge_table(
-    inf: EdgeInference, score: np.ndarray, sample: int, limit: int = 40
+    inf: EdgeInference,
+    score: np.ndarray,
+    sample: int,
+    own: np.ndarray | None,
+    limit: int = 40,
 ) -> str:
     """The edges of the mean graph, highest score first: mean and spread of the score
     over samples, the score in the plotted sample, the truth where known, the mean
     type probabilities."""
     mean, std = score.mean(axis=0), score.std(axis=0)  # [E]
     order = np.argsort(-mean, kind="stable")[:limit]
-    own = _truth(None if inf.true_edges is None else inf.true_edges[sample])
     head = (
         "<tr><th>sender</th><th>receiver</th><th>mean score</th><th>std over samples"
         f"</th><th>sample {html.escape(inf.sample_names[sample])}</th>"
@@ -192,18 +193,21 @@ def _trajectory_figures(
 
 
 def _graph_figure(
-    inf: EdgeInference, score: np.ndarray, what: str, sample: int
+    inf: EdgeInference,
+    score: np.ndarray,
+    what: str,
+    sample: int,
+    own: np.ndarray | None,
+    fixed: bool,
 ) -> tuple[str, list[str]]:
-    """The inferred graph of the sample (and of the mean, for a fixed graph), true vs
-    inferred where the truth is known; its HTML and the labels drawn."""
+    """The inferred graph of the sample (and of the mean, for a ``fixed`` graph), true
+    vs inferred where the truth ``own`` of the sample is known; its HTML and the
+    labels drawn."""
     name, n = inf.sample_names[sample], len(score)
-    spread = float(score.std(axis=0).mean())
     panels = {f"sample {name}": score[sample]}
     truth: dict[str, np.ndarray] = {}
-    own = _truth(None if inf.true_edges is None else inf.true_edges[sample])
     if own is not None:
         truth[f"sample {name}"] = own
-    fixed = spread <= FIXED_SPREAD and n > 1
     if fixed:
         panels[f"mean over {n} samples"] = score.mean(axis=0)
         agreed = inf.true_graph()
@@ -258,21 +262,23 @@ def graph_sections(
     score, what = scores(inf, metrics)  # [S, E]
     name = inf.sample_names[sample]
     true = None if inf.true_edges is None else inf.true_edges[sample]
+    own = _truth(true)  # [E] or None
+    n = len(score)
+    spread = float(score.std(axis=0).mean())
     fig = plots.edge_matrices_figure(
         inf.probs[sample], true, inf.no_edge_type, inf.object_names
     )
     caption = (
         f"sample {name}: true vs inferred relations, [receiver, sender]"
-        if _truth(true) is not None
+        if own is not None
         else f"sample {name}: inferred relations, [receiver, sender] (no true edges "
         "known)"
     )
     figs = [figure_html(fig, caption)]
     figs += _trajectory_figures(run, series, score, what, sample, forecast_steps)
-    graph_html, drawn = _graph_figure(inf, score, what, sample)
+    fixed = spread <= FIXED_SPREAD and n > 1
+    graph_html, drawn = _graph_figure(inf, score, what, sample, own, fixed)
     figs.append(graph_html)
-    n = len(score)
-    spread = float(score.std(axis=0).mean())
     varies = (
         "the graph varies between samples"
         if spread > FIXED_SPREAD
@@ -284,6 +290,6 @@ def graph_sections(
         + f"<p class=sub>Edges of {html.escape(inf.source)}, {n} samples, encoder "
         f"frames {inf.frames[0]}-{inf.frames[1] - 1}; score = {html.escape(what)}. "
         f"Mean spread of an edge's score between samples: {spread:.3f} ({varies}); "
-        "highest mean first.</p>" + _edge_table(inf, score, sample)
+        "highest mean first.</p>" + _edge_table(inf, score, sample, own)
     )
     return figs, table
