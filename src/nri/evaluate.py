@@ -10,7 +10,6 @@ Every mean is exact over samples (sums and counts), never a mean of batch means.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from nri.data.dataset import (
 )
 from nri.data.normalize import Normalizer
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean, json_text
-from nri.run_data import name_order, names_mismatch
+from nri.run_data import name_order, names_mismatch, trained_info
 from nri.training.compat import check_labels
 from nri.training.run_dir import RunError, load_run, run_data_path
 
@@ -104,15 +103,6 @@ def _reorder(
                       data.source, data.raw_shapes)  # fmt: skip
 
 
-def _trained(run_dir: Path) -> dict[str, Any]:
-    """``RUN/data.json`` (what the run was trained on), ``{}`` if absent."""
-    try:
-        info = json.loads((run_dir / "data.json").read_text())
-    except (OSError, ValueError):
-        return {}
-    return info if isinstance(info, dict) else {}
-
-
 def evaluate_run(
     run_dir: str | Path,
     data: LoadedData | str | Path | None = None,
@@ -165,7 +155,7 @@ def evaluate_run(
     if split not in data.splits:
         raise RunError(f"the data set has no {split!r} split")
     check_finite_splits(data)  # data built in Python skip load_dataset's check
-    info = _trained(Path(run_dir))
+    info = trained_info(Path(run_dir))
     trained_objects = tuple(str(n) for n in info.get("object_names", ()))
     if not allow_other_objects:
         data = _reorder(data, run.normalizer, trained_objects)
