@@ -21,18 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nri.data.files import DataError
+from nri.data.files import DataError, is_number
 from nri.data.labels import to_labels
 
 __all__ = ["read_edge_file"]
-
-
-def _is_number(cell: str) -> bool:
-    try:
-        float(cell)
-    except ValueError:
-        return False
-    return True
 
 
 def _rows(path: Path) -> list[list[str]]:
@@ -63,7 +55,7 @@ def _are_names(cells: list[str], names: tuple[str, ...]) -> bool:
     """Cells that name objects: one is not a number, or they are the data's object
     names or ``0 .. N-1`` (in any order)."""
     numbers = sorted(str(i) for i in range(len(names)))
-    return any(c and not _is_number(c) for c in cells) or sorted(cells) in (
+    return any(c and not is_number(c) for c in cells) or sorted(cells) in (
         numbers,
         sorted(names),
     )
@@ -138,7 +130,7 @@ def _read_csv(
         )
     for i, r in enumerate(body):
         for j, c in enumerate(r):
-            if c != "" and not _is_number(c):
+            if c != "" and not is_number(c):
                 raise DataError(
                     f"the edges file {path} has {c!r} at "
                     f"{_cell_name(i, j, row_names or col_names, col_names)}, not a "

@@ -98,6 +98,15 @@ def check_finite(arr: np.ndarray, path: Path) -> None:
         raise DataError(f"{path} contains {bad} NaN or infinite values; regenerate it")
 
 
+def is_number(text: str) -> bool:
+    """Whether a cell as written reads as a number (``inf`` and ``nan`` included)."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_split(
     root: Path, suffix: str, split: str, system: str
 ) -> dict[str, np.ndarray]:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nri.data.files import DataError
+from nri.data.files import DataError, is_number
 from nri.data.series import Series, make_series, windows_of
 from nri.data.time_axis import OnGap, even_pieces, parse_times
 from nri.errors import DataNotice
@@ -136,21 +136,13 @@ def _features(
         bad = ~np.isfinite(num)
         if bad.any():
             i = int(np.argmax(bad))
-            what = "is not finite" if _is_number(cells.iloc[i]) else "is not a number"
+            what = "is not finite" if is_number(cells.iloc[i]) else "is not a number"
             raise DataError(
                 f"{path} line {lines[i]}: column {c!r} = {cells.iloc[i]!r} {what}; "
                 "give every feature cell as a finite number"
             )
         values[:, j] = num
     return values
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _id_column(df: pd.DataFrame, col: str, path: Path, lines: np.ndarray) -> Any:
