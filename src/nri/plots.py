@@ -19,7 +19,14 @@ from matplotlib.ticker import MaxNLocator
 from nri import graph
 from nri.plots_graph import graph_figure
 from nri.plots_series import features_figure, positional_dims
-from nri.plots_text import agg_figure, drawable, each_drawable, numbered, text_style
+from nri.plots_text import (
+    agg_figure,
+    drawable,
+    each_drawable,
+    legend_font,
+    numbered,
+    text_style,
+)
 
 __all__ = [
     "trajectories_figure",
@@ -30,9 +37,6 @@ __all__ = [
     "features_figure",
     "positional_dims",
 ]
-
-
-_figure = agg_figure
 
 
 def _names(names: Sequence[str], n: int) -> list[str]:
@@ -92,7 +96,7 @@ def trajectories_figure(
         ``[N, K, F]``; truth ``[N, K', F]``.
     """
     n, t, f = x.shape
-    fig = _figure(6.4, 5.2)
+    fig = agg_figure(6.4, 5.2)
     ax = fig.add_subplot()
     names = numbered(_names(object_names, n))
     colors = [f"C{i % 10}" for i in range(n)]
@@ -126,9 +130,7 @@ def trajectories_figure(
         ax.set_xlabel(fnames[a])
         ax.set_ylabel(fnames[b])
         ax.set_aspect("equal", adjustable="datalim")
-    style = text_style(names)
-    prop = {"size": 8} | ({"family": style["fontfamily"]} if style else {})
-    ax.legend(loc="best", prop=prop, title="object")
+    ax.legend(loc="best", prop=legend_font(names), title="object")
     extra = " (dashed: forecast)" if forecast is not None else ""
     if truth is not None:
         extra = " (dashed: forecast, dotted: the data's frames there)"
@@ -192,7 +194,7 @@ def edge_matrices_figure(
         for t in range(k):
             m = graph.to_dense_np(probs[:, t].astype(np.float64), fill=np.nan)
             panels.append((m, f"inferred P(type {t})"))
-    fig = _figure(3.3 * len(panels) + 0.9, 3.6)
+    fig = agg_figure(3.3 * len(panels) + 0.9, 3.6)
     axes = fig.subplots(1, len(panels), squeeze=False)[0]
     im = None
     for ax, (m, label) in zip(axes, panels, strict=True):
@@ -208,7 +210,7 @@ def mse_figure(
 ) -> Figure:
     """Mean squared error against the prediction horizon (1, 2, ... steps), one line
     per entry of ``curves``, log scale."""
-    fig = _figure(6.0, 3.8)
+    fig = agg_figure(6.0, 3.8)
     ax = fig.add_subplot()
     for label, values in curves.items():
         v = np.asarray(values, dtype=np.float64)
@@ -247,7 +249,7 @@ def training_curves_figure(
             keys = [k for k in keys if "acc" not in k]
         if keys:
             panels.append((title, keys))
-    fig = _figure(4.4 * max(1, len(panels)), 3.6)
+    fig = agg_figure(4.4 * max(1, len(panels)), 3.6)
     axes = fig.subplots(1, max(1, len(panels)), squeeze=False)[0]
     for ax, (title, keys) in zip(axes, panels, strict=False):
         for key in keys:

@@ -15,7 +15,14 @@ import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
 
-from nri.plots_text import agg_figure, each_drawable, numbered, shorten, text_style
+from nri.plots_text import (
+    agg_figure,
+    each_drawable,
+    legend_font,
+    numbered,
+    shorten,
+    text_style,
+)
 
 __all__ = ["positional_dims", "features_figure"]
 
@@ -128,10 +135,9 @@ def features_figure(
         locator = mdates.AutoDateLocator(maxticks=8)
         axes[-1].xaxis.set_major_locator(locator)
         axes[-1].xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    style = text_style(onames)
-    prop = {"size": 8} | ({"family": style["fontfamily"]} if style else {})
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center",
-               ncols=min(shown_n, 3), title="object", prop=prop)  # fmt: skip
+               ncols=min(shown_n, 3), title="object",
+               prop=legend_font(onames))  # fmt: skip
     what = "solid: the data"
     if forecast is not None:
         start = start_label or f"frame {a}"

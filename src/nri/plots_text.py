@@ -30,6 +30,7 @@ __all__ = [
     "agg_figure",
     "drawable",
     "text_style",
+    "legend_font",
     "shorten",
     "overlaps",
     "each_drawable",
@@ -110,6 +111,13 @@ def text_style(texts: Iterable[str]) -> dict[str, list[str]]:
                 if family is not None and family not in families:
                     families.append(family)
     return {"fontfamily": families} if len(families) > 1 else {}
+
+
+def legend_font(texts: Iterable[str], size: float = 8) -> dict[str, object]:
+    """``legend(prop=...)`` for entries ``texts``: ``size`` and the
+    :func:`text_style` family list where the default font lacks glyphs."""
+    style = text_style(texts)
+    return {"size": size} | ({"family": style["fontfamily"]} if style else {})
 
 
 def each_drawable(names: Sequence[str], prefix: str = "") -> list[str]:
