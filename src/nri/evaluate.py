@@ -15,10 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
-from nri import graph
 from nri.atomic import write_text_atomic
 from nri.data.dataset import (
     LoadedData,
@@ -29,7 +27,7 @@ from nri.data.dataset import (
 )
 from nri.data.normalize import Normalizer
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean, json_text
-from nri.run_data import name_order, names_mismatch, trained_info
+from nri.run_data import name_order, reorder_edges, trained_info
 from nri.training.compat import check_labels
 from nri.training.run_dir import RunError, load_run, run_data_path
 
@@ -76,16 +74,9 @@ def _reorder(
     """
     meta = data.meta or {}
     given_f = tuple(str(n) for n in meta.get("feature_names", ()))
-    f_idx = name_order(given_f, tuple(norm.names), "f") if given_f else None
-    if f_idx is not None and f_idx.size == 0:
-        raise names_mismatch(
-            "feature", given_f, tuple(norm.names), data.source, "the run"
-        )
+    f_idx = name_order("feature", given_f, tuple(norm.names), data.source, "the run")
     given_o = tuple(str(n) for n in meta.get("object_names", ()))
-    o_idx = name_order(given_o, trained_objects, "") if given_o else None
-    if o_idx is not None and o_idx.size == 0:
-        raise names_mismatch("object", given_o, trained_objects, data.source,
-                             "the run", "--any-objects")  # fmt: skip
+    o_idx = name_order("object", given_o, trained_objects, data.source, "the run")
     if f_idx is None and o_idx is None:
         return data
     out = {}
@@ -96,8 +87,7 @@ def _reorder(
             x = torch.from_numpy(normalise(norm, phys.numpy(), name, data.source))
         if o_idx is not None:
             x = x[:, torch.from_numpy(o_idx)]
-            dense = graph.to_dense_np(labels.numpy(), fill=-1)[:, o_idx][:, :, o_idx]
-            labels = torch.from_numpy(np.ascontiguousarray(graph.to_edges_np(dense)))
+            labels = torch.from_numpy(reorder_edges(labels.numpy(), o_idx))
         out[name] = Split(x.contiguous(), labels)
     return LoadedData(out, data.normalizer, data.system, data.suffix, data.meta,
                       data.source, data.raw_shapes)  # fmt: skip

@@ -39,6 +39,7 @@ __all__ = [
     "name_order",
     "names_mismatch",
     "normalised",
+    "reorder_edges",
     "trained_info",
 ]
 
@@ -72,31 +73,32 @@ def _positional(names: tuple[str, ...], prefix: str) -> bool:
 
 
 def name_order(
-    given: tuple[str, ...], trained: tuple[str, ...], prefix: str
+    what: str, given: tuple[str, ...], trained: tuple[str, ...], source: str, where: str
 ) -> np.ndarray | None:
-    """Index into ``given`` that yields ``trained``'s order, None when the names
-    cannot be compared (either side positional, or the same order already)."""
+    """Index into ``given`` that yields ``trained``'s order, None when there is
+    nothing to reorder (the same order already, or either side positional: then by
+    position, sizes are checked later). ``what`` is "feature" (positional names
+    ``f0..``) or "object" (``0..``).
+
+    Raises:
+        DataError: names missing or extra (:func:`names_mismatch`).
+    """
     if not trained or given == trained:
         return None
+    prefix = "f" if what == "feature" else ""
     if _positional(given, prefix) or _positional(trained, prefix):
         return None  # no names on one side: by position (sizes are checked later)
     if sorted(given) != sorted(trained) or len(set(given)) != len(given):
-        return np.array([], dtype=np.int64)  # signals a mismatch
-    where = {name: i for i, name in enumerate(given)}
-    return np.array([where[name] for name in trained], dtype=np.int64)
+        raise names_mismatch(what, given, trained, source, where)
+    index = {name: i for i, name in enumerate(given)}
+    return np.array([index[name] for name in trained], dtype=np.int64)
 
 
 def names_mismatch(
-    what: str,
-    given: tuple[str, ...],
-    trained: tuple[str, ...],
-    source: str,
-    where: str,
-    option: str | None = None,
+    what: str, given: tuple[str, ...], trained: tuple[str, ...], source: str, where: str
 ) -> DataError:
-    """One line naming the missing and extra names; for objects, ``option`` (the
-    command's switch that takes objects by position, ``--any-objects``) is named as
-    the other way out."""
+    """One line naming the missing and extra names; for objects ``--any-objects``
+    (which takes objects by position) is named as the other way out."""
     missing = [n for n in trained if n not in given]
     extra = [n for n in given if n not in trained]
     parts = []
@@ -108,8 +110,19 @@ def names_mismatch(
         f"{source}: the {what} names do not match those of {where} "
         f"({'; '.join(parts)}); it was trained on {', '.join(trained)}: give exactly "
         f"these {what}s (any order)"
-        + (f", or pass {option} to take the objects by position" if option else "")
-    )
+        + (", or pass --any-objects to take the objects by position"
+           if what == "object" else "")
+    )  # fmt: skip
+
+
+def reorder_edges(edges: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Edge labels ``[S, E]`` of the objects taken in the order ``idx`` (-1 unknown).
+
+    Shapes:
+        edges ``[S, E]``, idx ``[N]`` -> ``[S, E]``.
+    """
+    dense = graph.to_dense_np(edges, fill=-1)  # [S, N, N] [receiver, sender]
+    return np.ascontiguousarray(graph.to_edges_np(dense[:, idx][:, :, idx]))
 
 
 def match_series(
@@ -134,30 +147,18 @@ def match_series(
     where = f"the run {run_dir}" if run_dir is not None else "the run"
     info = trained_info(run_dir)
     trained_f = tuple(run.normalizer.names) or tuple(info.get("feature_names", ()))
-    idx = name_order(series.feature_names, trained_f, "f")
+    idx = name_order("feature", series.feature_names, trained_f, series.source, where)
     if idx is not None:
-        if idx.size == 0:
-            raise names_mismatch(
-                "feature", series.feature_names, trained_f, series.source, where
-            )
         series = replace(
             series, x=series.x[..., idx], feature_names=trained_f
         )  # [S, N, T, F] in the run's feature order
     trained_o = tuple(str(n) for n in info.get("object_names", ()))
     if allow_other_objects or not trained_o:
         return series
-    idx = name_order(series.object_names, trained_o, "")
+    idx = name_order("object", series.object_names, trained_o, series.source, where)
     if idx is None:
         return series
-    if idx.size == 0:
-        raise names_mismatch(
-            "object", series.object_names, trained_o, series.source, where,
-            "--any-objects",
-        )  # fmt: skip
-    edges = series.edges
-    if edges is not None:
-        dense = graph.to_dense_np(edges, fill=-1)  # [S, N, N] [receiver, sender]
-        edges = graph.to_edges_np(dense[:, idx][:, :, idx])
+    edges = None if series.edges is None else reorder_edges(series.edges, idx)
     return replace(
         series, x=series.x[:, idx], edges=edges, object_names=trained_o
     )  # objects (axis 1) in the run's order
