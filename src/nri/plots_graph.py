@@ -128,14 +128,13 @@ def _name_labels(
                 )
         with warnings.catch_warnings():  # a try that does not fit may squeeze the axes
             warnings.filterwarnings("ignore", "constrained_layout not applied")
-            fig.canvas.draw()
+            fig.draw_without_rendering()  # the layout, without rasterizing
         renderer = fig.canvas.get_renderer()
         boxes = [ln.get_window_extent(renderer) for ln in nodes]
         boxes += [ax.title.get_window_extent(renderer) for ax in axes]
         inside = all(
-            fig.bbox.contains(*t.get_window_extent(renderer).min)
-            and fig.bbox.contains(*t.get_window_extent(renderer).max)
-            for t in labels
+            fig.bbox.contains(*box.min) and fig.bbox.contains(*box.max)
+            for box in (t.get_window_extent(renderer) for t in labels)
         )
         if inside and not overlaps(labels, boxes):
             return labels
