@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from nri.data.files import DataError, is_number
-from nri.data.labels import to_labels
+from nri.data.labels import is_label, to_labels
 
 __all__ = ["read_edge_file"]
 
@@ -151,8 +151,7 @@ def _check_labels(
 ) -> None:
     """One line naming the first cell off the diagonal (``off``) that is not a label
     (``values`` and the masks ``[N, N]`` as written in the file)."""
-    with np.errstate(invalid="ignore"):
-        ok = np.isfinite(values) & (values == np.round(values)) & (values >= -1)
+    ok = is_label(values)
     if ok[off].all():
         return
     i, j = (int(v) for v in np.argwhere(~ok & off)[0])

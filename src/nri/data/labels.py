@@ -53,7 +53,7 @@ def to_labels(
     if np.isinf(v).any():
         raise DataError(f"{source}: edges contain infinite values; {how}")
     found = np.unique(v)
-    odd = found[(found != np.round(found)) | (found < -1)]
+    odd = found[~is_label(found)]
     if odd.size:
         raise DataError(
             f"{source}: edge values must be labels 0 (no interaction), 1..K-1 "
@@ -66,6 +66,12 @@ def to_labels(
             f"at most); these look like counts or weights: {how}"
         )
     return v.astype(np.int64)
+
+
+def is_label(values: np.ndarray) -> np.ndarray:
+    """Which values are edge labels: finite whole numbers of at least -1."""
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(values) & (values == np.round(values)) & (values >= -1)
 
 
 def _show(values: np.ndarray) -> str:
