@@ -96,19 +96,13 @@ def _add_infer(sub: argparse._SubParsersAction) -> None:
 def _windows_line(result: Any) -> str:
     """What was read: windows, frames and what the printed graph is."""
     w = result.frames[1] - result.frames[0]
-    starts = sorted({int(a) for a in result.window_start})
+    starts = result.window_starts
     n_samples = len(set(result.window_sample.tolist()))
-    span = (
-        f"frames {starts[0]}-{starts[-1] + w - 1}"
-        if len(starts) > 1
-        else (f"frames {starts[0]}-{starts[0] + w - 1}")
-    )
-    text = (
+    return (
         f"inferred {result.probs.shape[1]} edges x {result.n_edge_types} types in "
-        f"{result.n_windows} window(s) of {w} frames ({len(starts)} per sample, {span})"
-        f" of {n_samples} sample(s) of {result.source}"
+        f"{result.n_windows} window(s) of {w} frames ({len(starts)} per sample, frames "
+        f"{starts[0]}-{starts[-1] + w - 1}) of {n_samples} sample(s) of {result.source}"
     )
-    return text
 
 
 def _truth_line(m: dict[str, Any]) -> str:

@@ -72,16 +72,7 @@ def write_edges(result: EdgeInference, out_dir: str | Path) -> dict[str, Path]:
         "no_edge_type": result.no_edge_type,
         "n_windows": result.n_windows,
         "encoder_frames": list(result.frames),
-        "window_starts": sorted(
-            {
-                int(a)
-                for a in (
-                    result.window_start
-                    if result.window_start is not None
-                    else [result.frames[0]]
-                )
-            }
-        ),
+        "window_starts": result.window_starts,
         "object_names": list(result.object_names),
         "edge_order": "nri.graph: receiver-major ordered pairs (receiver i, sender j)",
         "probs": "mean over windows of the edge-type posterior; per window: edges.npz",

@@ -93,6 +93,13 @@ class EdgeInference:
     def n_windows(self) -> int:
         return int(self.probs.shape[0])
 
+    @property
+    def window_starts(self) -> list[int]:
+        """The distinct first frames of the windows, ascending."""
+        if self.window_start is None:
+            return [self.frames[0]]
+        return sorted({int(a) for a in self.window_start})
+
     def edge_scores(
         self, sample: int | None = None, edge_type: int | None = None
     ) -> np.ndarray:
