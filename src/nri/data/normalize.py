@@ -3,16 +3,21 @@
 Springs and charged: one (min, max) pair for positions and one for velocities, global
 extremes over the training split (the original ``load_data``). Kuramoto: one pair per
 feature. Every split is mapped with the training values; the mapping is stored with the
-data set and with every run, so it can be inverted.
+data set and with every run, so it can be inverted. :func:`fit_normalizer` fits one per
+group of features (Kuramoto, own data; no constant group) and :func:`normalise` maps a
+split, refusing values that are not finite there; both fail with one line (DataError).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
 import torch
+
+from nri.data.files import DataError
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
@@ -123,3 +128,82 @@ class Normalizer:
             )
         except (KeyError, TypeError) as err:
             raise ValueError(f"malformed normaliser state: {err}") from None
+
+
+def fit_normalizer(
+    x: np.ndarray,
+    names: tuple[str, ...],
+    groups: tuple[int, ...] | None = None,
+) -> Normalizer:
+    """Min-max normaliser of training data ``[..., F]`` with one (min, max) pair per
+    group of features (default: one per feature); a constant group is an error."""
+    f = x.shape[-1]
+    groups = tuple(range(f)) if groups is None else tuple(int(g) for g in groups)
+    if len(groups) != f or sorted(set(groups)) != list(range(max(groups) + 1)):
+        raise DataError(
+            f"feature groups {list(groups)} must give one group per feature ({f}) and "
+            "number the groups 0, 1, 2, ... without gaps"
+        )
+    flat = x.reshape(-1, f)
+    mins, maxs = [], []
+    for g in range(max(groups) + 1):
+        cols = [i for i in range(f) if groups[i] == g]
+        lo, hi = float(flat[:, cols].min()), float(flat[:, cols].max())
+        if not hi > lo:
+            which = ", ".join(repr(names[i]) if names else str(i) for i in cols)
+            raise DataError(
+                f"feature {which} is constant ({lo:g}) in the training split and cannot "
+                "be normalised; drop it (it carries no dynamics)"
+            )
+        mins.append(lo)
+        maxs.append(hi)
+    return Normalizer(groups=groups, mins=tuple(mins), maxs=tuple(maxs), names=names)
+
+
+def normalise(
+    normalizer: Normalizer,
+    x: np.ndarray,
+    split: str | None,
+    source: str,
+    where: Callable[[int, int, int], str] | None = None,
+) -> np.ndarray:
+    """Map one split to the normalised float32 the models read, refusing values that
+    are not finite there (an outlier such as 1e308 overflows the mapping).
+
+    Args:
+        normalizer: the training normalisation.
+        x: the split in physical units.
+        split: its name, for messages (None: data given as one file, as to ``nri
+            infer``/``forecast``, whose ``source`` names the split where it has one).
+        source: the file, for messages.
+        where: ``(sample, object, frame) -> str`` naming a value's place in the
+            user's names (:meth:`nri.data.series.Series.place`); default: positions.
+
+    Shapes:
+        x ``[S, N, T, F]`` in physical units -> ``[S, N, T, F]`` float32.
+
+    Raises:
+        DataError: naming the feature, the split and the first bad value.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = normalizer.transform(np.asarray(x, dtype=np.float64)).astype(np.float32)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        i = tuple(int(v) for v in np.argwhere(bad)[0])  # (sample, object, time, f)
+        f = i[3]
+        name = normalizer.names[f] if len(normalizer.names) == out.shape[-1] else f
+        g = normalizer.groups[f]
+        place = (
+            where(i[0], i[1], i[2])
+            if where is not None
+            else f"sample {i[0]}, object {i[1]}, frame {i[2]}"
+        )
+        lo, hi = normalizer.mins[g], normalizer.maxs[g]
+        of = f" of the {split} split" if split else ""
+        raise DataError(
+            f"{source}: feature {name!r}{of} is not finite after normalisation with "
+            f"the training range [{lo:g}, {hi:g}] ({int(bad.sum())} value(s), the "
+            f"first {float(x[i]):g} at {place}); fix or remove such values in "
+            f"{source} (e.g. 1e308 placeholders for missing values)"
+        )
+    return out
