@@ -240,24 +240,26 @@ def infer_edges(
     starts = _window_starts(series.n_frames, w, start, stride)
     check_data(loaded, series, (start or 0) + w, run_dir, allow_other_objects)
     x = normalised(loaded, series)  # [S, N, T, F]; refuses overflows
-    pairs = [(s, a) for s in range(series.n_samples) for a in starts]
+    sample = np.repeat(np.arange(series.n_samples, dtype=np.int64), len(starts))
+    first = np.tile(np.asarray(starts, dtype=np.int64), series.n_samples)  # [S']
+    windows = x.unfold(2, w, 1)  # [S, N, T - W + 1, F, W], a view
     gen = torch.Generator().manual_seed(
         loaded.config.train.eval_seed if seed is None else seed
     )
     probs = []
     with torch.no_grad():
-        for i in progress.batches(len(pairs), batch_size, "inferring edges", "windows"):
-            xb = torch.stack(
-                [x[s, :, a : a + w] for s, a in pairs[i : i + batch_size]]
-            )  # [B, N, W, F]
+        for i in progress.batches(
+            len(sample), batch_size, "inferring edges", "windows"
+        ):
+            b = slice(i, i + batch_size)
+            xb = windows[torch.from_numpy(sample[b]), :, torch.from_numpy(first[b])]
+            xb = xb.transpose(-1, -2).contiguous()  # [B, N, W, F]
             logits = encode(loaded, xb, gen)  # [B, E, K]
             probs.append(torch.softmax(logits.double(), dim=-1))
     q = torch.cat(probs).numpy()  # [S', E, K]
-    sample = np.array([s for s, _ in pairs], dtype=np.int64)
-    first = np.array([a for _, a in pairs], dtype=np.int64)
     names = tuple(
         series.sample_names[s] if len(starts) == 1 else f"{series.sample_names[s]}@{a}"
-        for s, a in pairs
+        for s, a in zip(sample.tolist(), first.tolist(), strict=True)
     )
     send, recv = graph.fully_connected_np(series.n_objects)
     return EdgeInference(
