@@ -61,26 +61,23 @@ class Series:
     def n_features(self) -> int:
         return int(self.x.shape[3])
 
-    def time_label(self, sample: int, frame: int) -> str:
-        """The time of one frame as the CSV wrote it (an ISO stamp, a number), or
-        ``frame N`` for data without a time column."""
-        if self.times is None:
-            return f"frame {frame}"
-        value = float(self.times[sample, frame])
-        if self.time_origin is None:
-            return repr(f"{value:.10g}")
-        import pandas as pd  # only for ISO time axes
-
-        stamp = pd.Timestamp(self.time_origin) + pd.Timedelta(
-            microseconds=round(value * 1e6)
-        )
-        return repr(stamp.isoformat())
-
     def place(self, sample: int, obj: int, frame: int) -> str:
         """One value's place in the user's names, for messages: ``sample 's3', object
-        'bravo', time '2024-03-01T10:06:00'``."""
-        when = self.time_label(sample, frame)
-        when = when if when.startswith("frame") else f"time {when}"
+        'bravo', time '2024-03-01T10:06:00'`` (the time as the CSV wrote it), or
+        ``frame N`` for data without a time column."""
+        if self.times is None:
+            when = f"frame {frame}"
+        else:
+            value = float(self.times[sample, frame])
+            text = f"{value:.10g}"
+            if self.time_origin is not None:
+                import pandas as pd  # only for ISO time axes
+
+                stamp = pd.Timestamp(self.time_origin)
+                text = (
+                    stamp + pd.Timedelta(microseconds=round(value * 1e6))
+                ).isoformat()
+            when = f"time {text!r}"
         return (
             f"sample {self.sample_names[sample]!r}, object "
             f"{self.object_names[obj]!r}, {when}"
