@@ -17,6 +17,7 @@ are normalised with the run's normaliser (fitted on its training split).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -145,7 +146,12 @@ class EdgeInference:
 
     def metrics(self) -> dict[str, Any] | None:
         """Scores against the true edges (:func:`nri.metrics.graph_metrics`: accuracy,
-        AUROC and the trivial baselines), or None when no truth is known."""
+        AUROC and the trivial baselines), or None when no truth is known; computed
+        once (``edges.json`` and the command's line use the same)."""
+        return self._metrics
+
+    @cached_property
+    def _metrics(self) -> dict[str, Any] | None:
         if self.true_edges is None or not (self.true_edges >= 0).any():
             return None
         return graph_metrics(self.probs, self.true_edges, self.no_edge_type)
