@@ -112,6 +112,21 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--suffix", default=None, help="which data set of a directory with several"
     )
+    p.add_argument(
+        "--format",
+        dest="data_format",
+        default=None,
+        metavar="NAME",
+        help="an external data format instead of the file's extension (see "
+        "docs/own-data.md; an unknown name lists the known ones)",
+    )
+    p.add_argument(
+        "--format-option",
+        action="append",
+        default=None,
+        metavar="KEY=VALUE",
+        help="a setting of the --format reader (repeatable)",
+    )
     p.set_defaults(func=_cmd_import)
 
 
@@ -120,13 +135,15 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
     from nri.data.custom import import_data, suggested_settings
     from nri.data.dataset import load_dataset
+    from nri.data.formats import parse_options
 
     meta = import_data(
         args.file, args.out, name=args.name, valid_frac=args.valid_frac,
         test_frac=args.test_frac, seed=args.seed, window=args.window,
         stride=args.stride, feature_groups=args.norm_groups, x_key=args.x_key,
         suffix=args.suffix, on_gap=args.on_gap, edge_threshold=args.edge_threshold,
-        edges=args.edges,
+        edges=args.edges, data_format=args.data_format,
+        format_options=parse_options(args.format_option),
     )  # fmt: skip
     name = meta.name[len("meta_") : -len(".json")]
     data = load_dataset(args.out, name)

@@ -196,6 +196,8 @@ def import_data(
     on_gap: OnGap | None = None,
     edge_threshold: float | None = None,
     edges: str | Path | None = None,
+    data_format: str | None = None,
+    format_options: Mapping[str, str] | None = None,
 ) -> Path:
     """Read own data (any format), split it and write a standard data directory.
 
@@ -206,8 +208,10 @@ def import_data(
     ``edge_threshold`` turns edge weights into 0/1 labels. ``edges`` is a file of
     one true graph for every sample (an ``[N, N]`` ``.npy`` or ``.csv`` indexed
     [receiver, sender]: :func:`nri.data.edge_file.read_edge_file`), for data that
-    carry none (a CSV). Everything is checked before anything is written
-    (:func:`check_splits`).
+    carry none (a CSV). ``data_format`` names an external format of
+    :data:`nri.data.formats.FORMATS` (motion capture, basketball, NetSim...), read
+    with ``format_options``; a format that defines its own splits keeps them.
+    Everything is checked before anything is written (:func:`check_splits`).
 
     Returns:
         The path of ``meta_<name>.json`` in ``out``.
@@ -219,9 +223,21 @@ def import_data(
     name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem).lstrip("._-") or "data"
     opts = {"window": window, "stride": stride, "on_gap": on_gap,
             "edge_threshold": edge_threshold}  # fmt: skip
-    if path.is_dir():
+    how: dict[str, Any]
+    if data_format is not None:
+        from nri.data.formats import get_format, read_format
+
+        read = read_format(data_format, path, window, stride, format_options)
+        if isinstance(read, dict):
+            splits, how = read, {"split": f"defined by the {data_format} format"}
+        else:
+            splits = split_series(read, valid_frac, test_frac, seed)
+            how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+        how |= {"format": data_format, "format_options": dict(format_options or {}),
+                "edges_meaning": get_format(data_format).edges}  # fmt: skip
+    elif path.is_dir():
         splits = {s: read_series(path, s, suffix, **opts) for s in SPLITS}
-        how: dict[str, Any] = {"split": "kept from the source"}
+        how = {"split": "kept from the source"}
     else:
         series = read_series(path, x_key=x_key, **opts)
         splits = split_series(series, valid_frac, test_frac, seed)
