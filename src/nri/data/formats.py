@@ -41,7 +41,10 @@ class Format(NamedTuple):
     edges: str = "truth"
 
 
-FORMATS: dict[str, Format] = {}
+FORMATS: dict[str, Format] = {
+    "basketball": Format("nri.data.basketball", "read", "NBA tracks, dNRI", "none"),
+    "netsim": Format("nri.data.netsim", "read", "NetSim fMRI (Smith 2011), ACD"),
+}
 
 
 def format_names() -> list[str]:
