@@ -33,25 +33,26 @@ def as_bool(text: str) -> bool:
     raise ValueError("expected true or false")
 
 
-def positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or value == float("inf"):
-        raise ValueError("expected a positive number")
+def _number(text: str, kind: type, ok: Callable[[Any], bool], expected: str) -> Any:
+    try:
+        value = kind(text)
+    except ValueError:
+        value = None
+    if value is None or not ok(value):
+        raise ValueError(f"expected {expected}")
     return value
+
+
+def positive_float(text: str) -> float:
+    return float(_number(text, float, lambda v: 0 < v < float("inf"), "a number > 0"))
 
 
 def fraction(text: str) -> float:
-    value = float(text)
-    if not 0 < value < 1:
-        raise ValueError("expected a number in (0, 1)")
-    return value
+    return float(_number(text, float, lambda v: 0 < v < 1, "a number in (0, 1)"))
 
 
 def non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise ValueError("expected an integer >= 0")
-    return value
+    return int(_number(text, int, lambda v: v >= 0, "an integer >= 0"))
 
 
 def choice(*values: str) -> Parser:
@@ -75,7 +76,7 @@ def parse(
 
     Raises:
         DataError: an unknown key (the message lists the known ones) or a value its
-            parser refuses.
+            parser refuses (a parser raises ValueError("expected ...")).
     """
     unknown = sorted(set(options) - set(spec))
     if unknown:
@@ -88,9 +89,8 @@ def parse(
         try:
             out[key] = spec[key][1](text)
         except ValueError as err:
-            reason = str(err) if "expected" in str(err) else "cannot read it"
             raise DataError(
-                f"--format-option {key}={text}: {reason} ({fmt} format)"
+                f"--format-option {key}={text}: {err} ({fmt} format)"
             ) from None
     return out
 
