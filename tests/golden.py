@@ -44,8 +44,9 @@ NRI_SIZES = ["model.n_timesteps=16", "model.test_horizon=3",
              "model.pred_steps=5", "model.val_pred_steps=5"]  # fmt: skip
 MPM_SIZES = ["model.n_timesteps=16", "model.test_horizon=3", "model.hidden_dim=16",
              "model.pred_steps=5", "model.val_pred_steps=5"]  # fmt: skip
-LSTM_SIZES = ["model.n_objects=5", "model.n_timesteps=16", "model.test_horizon=3", "model.hidden_dim=8",
-              "model.pred_steps=5", "model.val_pred_steps=5"]  # fmt: skip
+LSTM_SIZES = ["model.n_objects=5", "model.n_timesteps=16", "model.test_horizon=3",
+              "model.hidden_dim=8", "model.pred_steps=5",
+              "model.val_pred_steps=5"]  # fmt: skip
 CLOSED_SIZES = ["model.n_timesteps=16", "model.test_horizon=3"]
 SIZES = {"nri": NRI_SIZES, "sugar": NRI_SIZES, "nri_supervised": NRI_SIZES,
          "nri_true_graph": NRI_SIZES, "nri_mpm": MPM_SIZES, "lstm": LSTM_SIZES,
