@@ -24,7 +24,7 @@ from nri.infer import (
     to_edge_index,
     to_networkx,
 )
-from nri.models import MODELS
+from nri.registry import MODELS
 from nri.training.datamodule import NRIDataModule
 from nri.training.fit import LoadedRun, fit, load_run
 

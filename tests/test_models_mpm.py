@@ -12,7 +12,8 @@ from nri import graph
 from nri import rollout as ro
 from nri.config import preset_names, resolve
 from nri.losses import gaussian_nll, kl_categorical_uniform, symmetric_kl
-from nri.models import MODELS, NRIMPM, MPMConfig
+from nri.models import NRIMPM, MPMConfig
+from nri.registry import MODELS
 
 B, N, T, F = 2, 5, 12, 4
 E = N * (N - 1)
@@ -93,7 +94,7 @@ def test_registry_defaults_and_fields_read_by_training():
     [
         ({"reducer": "gru"}, "reducer"),
         ({"relation_interaction": "node"}, "relation_interaction"),
-        ({"decoder": "mlp"}, "decoder"),
+        ({"decoder": "transformer"}, "decoder"),  # mlp is NRI's: allowed
         ({"sym_lambda": -1.0}, "sym_lambda"),
         ({"pred_steps": 49}, "pred_steps"),
         ({"reducer": "cnn", "n_timesteps": 10}, "n_timesteps >= 14"),

@@ -9,8 +9,9 @@ from nri import graph
 from nri import rollout as ro
 from nri.losses import gaussian_nll
 from nri.metrics import EdgeMetrics
-from nri.models import MODELS, NRI, NRIConfig
+from nri.models import NRI, NRIConfig
 from nri.nn.gumbel import gumbel_softmax
+from nri.registry import MODELS
 
 B, N, T, F = 2, 5, 12, 4
 E = N * (N - 1)

@@ -272,7 +272,7 @@ def build(cls: type, values: dict[str, Any], section: str) -> Any:
 
 def from_dict(raw: dict[str, Any]) -> RunConfig:
     """Build a :class:`RunConfig` from sections (as in a preset or a saved run)."""
-    from nri.models import MODELS
+    from nri.registry import MODELS
 
     unknown = sorted(set(raw) - {"model", "train", "data"})
     if unknown:

@@ -7,13 +7,13 @@
 * :class:`NRISupervised`, :class:`NRITrueGraph`: NRI's encoder trained on the labels,
   its decoder trained on the true graph (NRI-MPM's are ``MPMConfig.scheme``).
 
+SUGAR and the NRI schemes are presets of :class:`nri.models.vae.RelationalVAE` (they
+name parts); the others are models of their own.
+
 Closed-form models subclass :class:`ClosedFormModel`; ``nri train`` fits them without
 Lightning and writes the same run directory.
 """
 
-# The registry (nri.models) imports the baseline modules and they import model modules:
-# initialise the registry first so that either import order works.
-import nri.models  # noqa: F401  # isort: skip
 from nri.baselines.base import CapabilityError, ClosedFormModel
 from nri.baselines.correlation import Correlation, CorrelationConfig
 from nri.baselines.lstm import JointLSTM, LSTMConfig

@@ -15,12 +15,12 @@ import torch
 from torch import Tensor, nn
 
 from nri.data.dataset import Split
-from nri.models.outputs import EvalOutput
+from nri.models.outputs import CapabilityError, EvalOutput
 
-
-class CapabilityError(ValueError):
-    """The model cannot do what was asked (e.g. forecasting with a relations-only
-    baseline, or inferring a graph with a dynamics-only one)."""
+__all__ = [
+    "CapabilityError", "ClosedFormModel", "check_frames", "eval_without_decoder",
+    "nan_horizons", "no_graph", "squared_errors",
+]  # fmt: skip
 
 
 class ClosedFormModel(nn.Module):

@@ -1,36 +1,17 @@
 """NRI's "gold standard" variants trained with the true relations (spec/evaluation.md
 3.4, 3.5): the encoder alone with cross-entropy (NRI's ``train_enc.py``), the decoder
-alone on the true graph (``train_dec.py``). NRI-MPM's counterparts are
-``MPMConfig.scheme`` ("supervised", "true_graph")."""
+alone on the true graph (``train_dec.py``). Both are the schemes ``"supervised"`` and
+``"true_graph"`` of :class:`~nri.models.vae.RelationalVAE` with NRI's parts (NRI-MPM's
+counterparts are ``MPMConfig.scheme``)."""
 
 from __future__ import annotations
 
-import torch
-import torch.nn.functional as F
-from torch import Tensor
-
-from nri import rollout as ro
-from nri.baselines.base import CapabilityError, eval_without_decoder, squared_errors
-from nri.losses import rollout_nll
-from nri.metrics import batch_accuracy
 from nri.models.configs import NRIConfig
-from nri.models.encoders import EncoderOutput
 from nri.models.nri import NRI
-from nri.models.outputs import EvalOutput, LossOutput
+from nri.models.parts import DECODERS, ENCODERS
+from nri.models.vae import RelationalVAE
 
-
-def _labels(edge_types: Tensor | None, x: Tensor, who: str) -> Tensor:
-    b, n = x.shape[:2]
-    if edge_types is None:
-        raise ValueError(
-            f"{who} is trained on the true relations: pass edge_types [B, E]"
-        )
-    if tuple(edge_types.shape) != (b, n * (n - 1)):
-        raise ValueError(
-            f"edge_types must be [B, E] = {(b, n * (n - 1))}, got "
-            f"{tuple(edge_types.shape)}"
-        )
-    return edge_types
+__all__ = ["NRISupervised", "NRITrueGraph"]
 
 
 class NRISupervised(NRI):
@@ -52,65 +33,11 @@ class NRISupervised(NRI):
     """
 
     def __init__(self, config: NRIConfig) -> None:
-        super().__init__(config)
-        self.decoder = None  # type: ignore[assignment]  # encoder only
-
-    def selection_metric(self) -> tuple[str, str]:
-        """The raw validation accuracy (spec/evaluation.md 3.4)."""
-        return "val/acc", "max"
-
-    def predict(self, x: Tensor, z: Tensor, pred_steps: int) -> Tensor:
-        raise CapabilityError("the supervised encoder has no decoder; no predictions")
-
-    def forecast(self, x_hist: Tensor, z: Tensor, n_steps: int) -> Tensor:
-        raise CapabilityError("the supervised encoder has no decoder; no forecasts")
-
-    def loss(
-        self,
-        x: Tensor,
-        generator: torch.Generator | None = None,
-        edge_types: Tensor | None = None,
-    ) -> LossOutput:
-        """Cross-entropy of the labels (logged as ``nll``) and the raw ``acc``.
-
-        Shapes:
-            x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar, logits ``[B, E, K]``.
-        """
-        labels = _labels(edge_types, x, "NRISupervised")
-        logits, _ = self.encode(x[:, :, : self.config.n_timesteps])  # [B, E, K]
-        k = self.config.n_edge_types
-        loss = F.cross_entropy(
-            logits.reshape(-1, k), labels.reshape(-1), ignore_index=-1
+        encoder = ENCODERS[config.encoder](config)
+        DECODERS[config.decoder](config)  # built and dropped: the seed order of NRI
+        RelationalVAE.__init__(
+            self, config, encoder, None, (), "supervised", test_graph="argmax"
         )
-        logs = {"nll": loss.detach(), "acc": batch_accuracy(logits, labels)}
-        return LossOutput(loss, logs, logits)
-
-    def validation_loss(
-        self,
-        x: Tensor,
-        generator: torch.Generator | None = None,
-        edge_types: Tensor | None = None,
-    ) -> LossOutput:
-        """As :meth:`loss` (call in eval mode under ``torch.no_grad()``)."""
-        return self.loss(x, generator, edge_types)
-
-    @torch.no_grad()
-    def evaluate_batch(
-        self,
-        x: Tensor,
-        generator: torch.Generator | None = None,
-        edge_types: Tensor | None = None,
-    ) -> EvalOutput:
-        """Encoder on frames ``0 .. T-1``; graph = argmax; NaN MSEs.
-
-        Shapes:
-            x ``[B, N, L, F]`` with ``L >= T + 1 + test_horizon``.
-        """
-        c = self.config
-        self._check_x(x, c.n_timesteps + 1 + c.test_horizon)
-        logits, _ = self.encode(x[:, :, : c.n_timesteps])  # [B, E, K]
-        z = F.one_hot(logits.argmax(-1), c.n_edge_types).float()
-        return eval_without_decoder(logits, z, x, c.test_horizon)
 
 
 class NRITrueGraph(NRI):
@@ -126,80 +53,8 @@ class NRITrueGraph(NRI):
     """
 
     def __init__(self, config: NRIConfig) -> None:
-        super().__init__(config)
-        self.encoder = None  # type: ignore[assignment]  # decoder only
-
-    def encode(self, x: Tensor) -> EncoderOutput:
-        raise CapabilityError(
-            "the true-graph decoder has no encoder; it infers no graph"
+        ENCODERS[config.encoder](config)  # built and dropped: the decoder's seed order
+        decoder = DECODERS[config.decoder](config)
+        RelationalVAE.__init__(
+            self, config, None, decoder, (), "true_graph", true_graph_logits=False
         )
-
-    def true_graph(self, edge_types: Tensor | None, x: Tensor) -> Tensor:
-        """One-hot edge types of the labels (every label must be known).
-
-        Shapes:
-            edge_types ``[B, E]`` -> z ``[B, E, K]`` float32.
-        """
-        labels = _labels(edge_types, x, "NRITrueGraph")
-        if bool((labels < 0).any()):
-            raise ValueError("NRITrueGraph needs every edge label (got -1)")
-        return F.one_hot(labels, self.config.n_edge_types).float()
-
-    def _nll(
-        self, x: Tensor, z: Tensor, pred_steps: int, validation: bool
-    ) -> LossOutput:
-        nll, logs = rollout_nll(
-            lambda xx, m: self.predict(xx, z, m), x, pred_steps,
-            self.config.variance, validation,
-        )  # fmt: skip
-        return LossOutput(nll, logs, None)  # no inferred graph
-
-    def loss(
-        self,
-        x: Tensor,
-        generator: torch.Generator | None = None,
-        edge_types: Tensor | None = None,
-    ) -> LossOutput:
-        """NLL of the ``pred_steps`` rollout on the true graph.
-
-        Shapes:
-            x ``[B, N, T, F]``, edge_types ``[B, E]`` -> scalar.
-        """
-        z = self.true_graph(edge_types, x)
-        x_dec, scale = ro.random_window(x, self.config.decoder_window, generator)
-        out = self._nll(x_dec, z, self.config.pred_steps, False)
-        return LossOutput(out.loss * scale, out.logs, None)
-
-    def validation_loss(
-        self,
-        x: Tensor,
-        generator: torch.Generator | None = None,
-        edge_types: Tensor | None = None,
-    ) -> LossOutput:
-        """NLL with ``val_pred_steps``; also logs the one-step NLL and MSE."""
-        z = self.true_graph(edge_types, x)
-        return self._nll(x, z, self.config.val_pred_steps, True)
-
-    @torch.no_grad()
-    def evaluate_batch(
-        self,
-        x: Tensor,
-        generator: torch.Generator | None = None,
-        edge_types: Tensor | None = None,
-    ) -> EvalOutput:
-        """NRI's test protocol with ``z = one_hot(edge_types)``; ``logits`` is None.
-
-        Shapes:
-            x ``[B, N, L, F]`` with ``L >= T + 1 + test_horizon``; edge_types ``[B, E]``.
-        """
-        c = self.config
-        t, h = c.n_timesteps, c.test_horizon
-        self._check_x(x, t + 1 + h)
-        z = self.true_graph(edge_types, x)  # [B, E, K]
-        pred = self.forecast(x[:, :, : t + 1], z, h)  # [B, N, H, F]
-        window = x[:, :, -t:]
-        pred1 = self.predict(window, z, 1)  # [B, N, T-1, F]
-        sq, count, sq1, count1 = squared_errors(
-            pred, x[:, :, t + 1 : t + 1 + h], pred1, window[:, :, 1:]
-        )
-        return EvalOutput(None, z, sq, count, sq1, count1)

@@ -142,7 +142,7 @@ def load_data(settings: Settings, suffix: str) -> LoadedData:
 
 
 def _model_fields(name: str) -> set[str]:
-    from nri.models import MODELS
+    from nri.registry import MODELS
 
     _, cls = MODELS[name]
     return {f.name for f in dataclasses.fields(cls)}

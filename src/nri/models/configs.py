@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from nri.models.validation import check_fields, check_graph_and_rollout
+from nri.models.validation import check_fields, check_graph_and_rollout, check_parts
 
 __all__ = ["MPMConfig", "NRIConfig"]
 
@@ -24,10 +24,11 @@ class NRIConfig:
     # data
     n_features: int = 4  # F: (x, y, vx, vy) for springs / charged, 3 for Kuramoto
     n_timesteps: int = 49  # T frames read by the encoder (MLP encoder: tied to it)
-    # model
+    # model: the parts (nri.models.parts: ENCODERS, DECODERS, PRIORS)
     n_edge_types: int = 2  # K
-    encoder: Literal["mlp", "cnn"] = "mlp"
-    decoder: Literal["mlp", "rnn"] = "mlp"
+    encoder: str = "mlp"  # mlp, cnn (NRI) or relation_interaction (NRI-MPM's)
+    decoder: str = "mlp"  # mlp, rnn (NRI) or st, st_attention, gnn (NRI-MPM's)
+    priors: tuple[str, ...] = ("kl",)  # + symmetric_kl (NRI-MPM), degree (SUGAR)
     encoder_hidden_dim: int = 256
     decoder_hidden_dim: int = 256  # message, hidden and output widths of the decoder
     encoder_dropout: float = 0.0
@@ -39,6 +40,11 @@ class NRIConfig:
     hard: bool = False  # straight-through hard samples in training (val/test: hard)
     variance: float = 5e-5  # sigma^2 of the Gaussian likelihood
     prior: tuple[float, ...] | None = None  # length-K prior; None = uniform (Q10)
+    sym_lambda: float = 100.0  # weight of the symmetric_kl prior (when named)
+    degree_lambda: float = 1.0  # weight of the degree prior (when named); 0 = off
+    degree_prior_p: float = 0.5  # the degree prior's Binomial(N - 1, p)
+    hard_sym: bool = False  # z_ij = z_ji: logits (and q) of i<-j tied to j<-i
+    hard_sym_shared_sample: bool = True  # one Gumbel sample per unordered pair
     pred_steps: int = 10  # P: teacher forcing every P steps; RNN: burn-in T - P
     # training recipe: the decoder predicts a random stretch of this many frames
     # (None, or >= n_timesteps: the whole window, the reference); docs/training.md
@@ -69,8 +75,6 @@ class NRIConfig:
                 "pred_steps val_pred_steps test_horizon lr_decay_step"
             ).split(),
             choices={
-                "encoder": ("mlp", "cnn"),
-                "decoder": ("mlp", "rnn"),
                 "eval_graph": ("sample", "argmax"),
                 "edge_to_node_norm": ("n_in", "n_nodes"),
                 "rnn_agg_norm": ("n_in", "n_features"),
@@ -83,7 +87,8 @@ class NRIConfig:
             raise ValueError(
                 f"dynamic_graph needs the RNN decoder, got decoder={self.decoder!r}"
             )
-        check_graph_and_rollout(self, uses_cnn=self.encoder == "cnn")
+        check_parts(self)
+        check_graph_and_rollout(self)
 
 
 @dataclass(frozen=True)
@@ -95,8 +100,9 @@ class MPMConfig:
     # data
     n_features: int = 4  # D: 4 springs / charged, 3 Kuramoto
     n_timesteps: int = 49  # T frames read by the encoder (MLP reducer: tied to it)
-    # encoder (spec 2)
+    # encoder (spec 2); the parts are named as in NRIConfig (nri.models.parts)
     n_edge_types: int = 2  # K
+    encoder: str = "relation_interaction"  # or NRI's mlp, cnn
     hidden_dim: int = 256  # H of encoder and decoder
     reducer: Literal["mlp", "cnn"] = "mlp"  # springs: mlp; charged, Kuramoto: cnn
     # "both" = NRI-MPM; "intra" = w/o inter-RI; "inter" = w/o intra-RI; "none" = w/o RI
@@ -109,7 +115,8 @@ class MPMConfig:
     ri_orders_seeded: bool = True  # D3, reference: False (fresh OS-entropy orders)
     encoder_dropout: float = 0.0
     # decoder (spec 4): "st" = RNNDEC, "st_attention" = AttDEC, "gnn" = w/o ST
-    decoder: Literal["st", "st_attention", "gnn"] = "st"
+    # (or NRI's mlp, rnn)
+    decoder: str = "st"
     st_parts: Literal["both", "edge", "node"] = "both"  # RNNDEC(option=...)
     decoder_dropout: float = 0.0
     skip_first: bool = False  # type 0 silent (Kuramoto presets)
@@ -123,6 +130,9 @@ class MPMConfig:
     variance: float = 5e-5
     prior: tuple[float, ...] | None = None  # None = uniform
     kl_add_const: bool = True  # reference: False (negative entropy logged)
+    priors: tuple[str, ...] = ("kl", "symmetric_kl")  # + degree (SUGAR's)
+    degree_lambda: float = 1.0  # weight of the degree prior (when named)
+    degree_prior_p: float = 0.5
     sym_lambda: float = (
         100.0  # paper 1e2; Kuramoto 1 (5 objects), 1e3 (10); 0 = w/o Sym
     )
@@ -159,7 +169,6 @@ class MPMConfig:
                 "reducer": ("mlp", "cnn"),
                 "relation_interaction": ("both", "intra", "inter", "none"),
                 "ri_sequence": ("gru", "attention", "transformer"),
-                "decoder": ("st", "st_attention", "gnn"),
                 "st_parts": ("both", "edge", "node"),
                 "scheme": ("vae", "supervised", "true_graph"),
                 "eval_graph": ("sample", "argmax"),
@@ -182,4 +191,15 @@ class MPMConfig:
                 f"hidden_dim {self.hidden_dim} must be divisible by "
                 f"ri_transformer_heads {self.ri_transformer_heads}"
             )
-        check_graph_and_rollout(self, uses_cnn=self.reducer == "cnn")
+        check_parts(self)
+        check_graph_and_rollout(self)
+
+    @property
+    def encoder_hidden_dim(self) -> int:
+        """H of the encoder (the parts' name for it; NRI-MPM has one H)."""
+        return self.hidden_dim
+
+    @property
+    def decoder_hidden_dim(self) -> int:
+        """H of the decoder."""
+        return self.hidden_dim

@@ -162,6 +162,7 @@ class MLPDecoder(nn.Module):
     """
 
     stateful = False
+    burn_in = False  # rolled out in segments (nri.models.parts)
 
     def __init__(
         self,
@@ -239,6 +240,7 @@ class RNNDecoder(nn.Module):
     """
 
     stateful = True
+    burn_in = True  # burn-in on ground truth, then its own outputs
 
     def __init__(
         self,

@@ -104,7 +104,10 @@ class MLPEncoder(nn.Module):
         nn.init.xavier_normal_(self.fc_out.weight)
         nn.init.constant_(self.fc_out.bias, 0.1)
 
-    def forward(self, x: Tensor) -> EncoderOutput:
+    def forward(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> EncoderOutput:
+        # generator: the encoder interface's (nri.models.parts); deterministic here
         _check_x(x, self.n_features)
         b, n, t, f = x.shape
         if t != self.n_timesteps:
@@ -175,7 +178,10 @@ class CNNEncoder(nn.Module):
         nn.init.xavier_normal_(self.fc_out.weight)
         nn.init.constant_(self.fc_out.bias, 0.1)
 
-    def forward(self, x: Tensor) -> EncoderOutput:
+    def forward(
+        self, x: Tensor, generator: torch.Generator | None = None
+    ) -> EncoderOutput:
+        # generator: the encoder interface's (nri.models.parts); deterministic here
         _check_x(x, self.n_features)
         b, n, t, f = x.shape
         if t < MIN_TIMESTEPS:

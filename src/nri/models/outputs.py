@@ -7,7 +7,12 @@ from typing import NamedTuple
 
 from torch import Tensor
 
-__all__ = ["EvalOutput", "LossOutput"]
+__all__ = ["CapabilityError", "EvalOutput", "LossOutput"]
+
+
+class CapabilityError(ValueError):
+    """The model cannot do what was asked (e.g. forecasting with a relations-only
+    model, or inferring a graph with a dynamics-only one)."""
 
 
 class LossOutput(NamedTuple):

@@ -6,25 +6,31 @@ intra-edge sequence model over the N-1 incoming edges of every receiver, mean po
 an inter-edge sequence model over the N pooled nodes, and one Linear on
 ``[r1_(a,b), r2_a]``. The incoming edges of receiver a are the contiguous block
 ``a*(N-1) ..`` of ``graph.py``'s edge order, so ``[B, E, H]`` reshapes to
-``[B, N, N-1, H]`` without an index.
+``[B, N, N-1, H]`` without an index. The sequence models and the GRU's reading
+orders are in :mod:`nri.models.ri_sequence`.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import torch
 from torch import Tensor, nn
 
 from nri import graph
 from nri.models.encoders import EncoderOutput
+from nri.models.ri_sequence import (
+    RIOrders,
+    SelfAttention,
+    SequenceModel,
+    SetSequence,
+    random_orders,
+)
 from nri.nn.cnn import CNN, MIN_TIMESTEPS
 from nri.nn.mlp import MLP
 
 Reducer = Literal["mlp", "cnn"]
 RelationInteraction = Literal["both", "intra", "inter", "none"]
-SequenceModel = Literal["gru", "attention", "transformer"]
 
 __all__ = [
     "RIOrders",
@@ -33,118 +39,6 @@ __all__ = [
     "SetSequence",
     "RelationInteractionEncoder",
 ]
-
-
-class RIOrders(NamedTuple):
-    """Reading orders of the GRU relation interaction (spec/nri-mpm.md 2.4.4).
-
-    Fields:
-        intra: ``[B, N, N-1]`` int64; ``intra[b, a, s]`` is the position (0 .. N-2, in
-            ascending sender order) of the incoming edge of receiver ``a`` read at step
-            ``s``. None when there is no intra interaction.
-        inter: ``[B, N]`` int64; ``inter[b, s]`` is the node read at step ``s``.
-    """
-
-    intra: Tensor | None
-    inter: Tensor | None
-
-
-def random_orders(
-    b: int,
-    n: int,
-    device: torch.device | str | None = None,
-    generator: torch.Generator | None = None,
-) -> RIOrders:
-    """Uniformly random orders: one per (sample, receiver) for intra, one per sample
-    for inter (argsort of uniform keys drawn from ``generator``; intra first)."""
-    keys = torch.rand(b, n, n - 1, device=device, generator=generator)
-    intra = keys.argsort(dim=-1)  # [B, N, N-1]
-    inter = torch.rand(b, n, device=device, generator=generator).argsort(dim=-1)
-    return RIOrders(intra, inter)
-
-
-class SelfAttention(nn.Module):
-    """AttENC's sequence model: single-head self-attention without residual or mask.
-
-    ``Q, K, V = tanh(Linear(H, H)(h))``; ``softmax(Q K^T / sqrt(H)) V``. Exactly
-    permutation equivariant over the set axis.
-
-    Shapes:
-        h ``[M, L, H]`` -> ``[M, L, H]``.
-    """
-
-    def __init__(self, hidden_dim: int) -> None:
-        super().__init__()
-        self.query = nn.Linear(hidden_dim, hidden_dim)
-        self.key = nn.Linear(hidden_dim, hidden_dim)
-        self.value = nn.Linear(hidden_dim, hidden_dim)
-
-    def forward(self, h: Tensor) -> Tensor:
-        q = torch.tanh(self.query(h))  # [M, L, H]
-        k = torch.tanh(self.key(h))
-        v = torch.tanh(self.value(h))
-        w = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(h.shape[-1]), dim=-1)
-        return w @ v  # [M, L, L] @ [M, L, H] -> [M, L, H]
-
-
-class SetSequence(nn.Module):
-    """``pi^-1 o S o pi`` over a set axis (Eq. 14), S one of three sequence models.
-
-    * ``"gru"``: a ``GRUCell(H, H)`` run from a zero state over the set in the given
-      order, keeping every hidden state (the output of an element is the state right
-      after it was read), then un-permuted. Equivariant only for matching orders.
-    * ``"attention"``: :class:`SelfAttention` (AttENC); no order needed.
-    * ``"transformer"``: one ``nn.TransformerEncoderLayer`` (no positional encoding,
-      dropout 0, post-norm); an extension, not in the paper or the reference code.
-
-    Args:
-        kind: the sequence model.
-        hidden_dim: H.
-        n_heads: attention heads of the transformer.
-
-    Shapes:
-        h ``[M, L, H]``, order ``[M, L]`` int64 (gru only) -> ``[M, L, H]``.
-    """
-
-    def __init__(self, kind: SequenceModel, hidden_dim: int, n_heads: int = 4) -> None:
-        super().__init__()
-        self.kind = kind
-        self.seq: nn.Module
-        if kind == "gru":
-            self.seq = nn.GRUCell(hidden_dim, hidden_dim)
-        elif kind == "attention":
-            self.seq = SelfAttention(hidden_dim)
-        elif kind == "transformer":
-            self.seq = nn.TransformerEncoderLayer(
-                hidden_dim, n_heads, hidden_dim, dropout=0.0, batch_first=True
-            )
-        else:
-            raise ValueError(
-                f"sequence model must be 'gru', 'attention' or 'transformer', got {kind!r}"
-            )
-
-    @property
-    def needs_order(self) -> bool:
-        return self.kind == "gru"
-
-    def forward(self, h: Tensor, order: Tensor | None = None) -> Tensor:
-        if self.kind != "gru":
-            return self.seq(h)  # [M, L, H]
-        if order is None or order.shape != h.shape[:2]:
-            raise ValueError(
-                f"the GRU relation interaction needs an order [M, L] = "
-                f"{tuple(h.shape[:2])}, got {None if order is None else tuple(order.shape)}"
-            )
-        m, length, hdim = h.shape
-        idx = order[..., None].expand(m, length, hdim)  # [M, L, H]
-        seq = h.gather(1, idx)  # [M, L, H] in reading order (pi)
-        state = h.new_zeros(m, hdim)
-        outs = []
-        for s in range(length):
-            state = self.seq(seq[:, s], state)  # [M, H]
-            outs.append(state)
-        out = torch.stack(outs, dim=1)  # [M, L, H] in reading order
-        return torch.zeros_like(out).scatter(1, idx, out)  # pi^-1: [M, L, H]
 
 
 class RelationInteractionEncoder(nn.Module):
@@ -190,6 +84,8 @@ class RelationInteractionEncoder(nn.Module):
         output: ``"linear"`` (the code's ``Linear(., K)``) or ``"mlp"``
             (``Linear(., H) -> ELU -> Linear(H, K)``, Eq. 17's "MLP"; untested
             against the paper's numbers).
+        orders_seeded: GRU orders from ``generator`` (True) or, as the reference
+            (defect D3), from a generator seeded from OS entropy at every call.
 
     Shapes:
         x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
@@ -215,6 +111,7 @@ class RelationInteractionEncoder(nn.Module):
         eval_samples: int = 1,
         transformer_heads: int = 4,
         output: Literal["linear", "mlp"] = "linear",
+        orders_seeded: bool = True,
     ) -> None:
         super().__init__()
         if output not in ("linear", "mlp"):
@@ -235,6 +132,7 @@ class RelationInteractionEncoder(nn.Module):
         self.sequence_model = sequence_model
         self.inter_only_reference = inter_only_reference
         self.eval_samples = eval_samples
+        self.orders_seeded = orders_seeded
         h, k = hidden_dim, n_edge_types
 
         def mlp(in_dim: int) -> MLP:
@@ -349,6 +247,11 @@ class RelationInteractionEncoder(nn.Module):
         generator: torch.Generator | None = None,
         orders: RIOrders | None = None,
     ) -> EncoderOutput:
+        if not self.orders_seeded:
+            # D3 (reference): RI orders from a generator seeded from OS entropy at
+            # every call (the encoder uses its generator for the orders only)
+            generator = torch.Generator(device=x.device)
+            generator.seed()
         e2 = self.trunk(x)  # [B, E, H]
         b, n = x.shape[:2]
         if not self.random:

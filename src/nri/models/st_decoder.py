@@ -110,6 +110,7 @@ class STDecoder(nn.Module):
     """
 
     stateful = True
+    burn_in = False  # segments, hidden states reset per segment (Eqs. 19-20)
 
     def __init__(
         self,

@@ -34,7 +34,7 @@ from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
 from nri.data.dataset import LoadedData, Split, check_finite_splits, load_dataset
 from nri.errors import TrainingStopped
-from nri.models import MODELS
+from nri.registry import MODELS
 from nri.training.checkpoint import (
     SafeCheckpointIO,
     atomic_torch_save,

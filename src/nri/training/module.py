@@ -12,7 +12,7 @@ from torch import Tensor
 from nri.config import RunConfig, from_dict
 from nri.data.augment import BoxSymmetry
 from nri.metrics import EdgeMetrics
-from nri.models import MODELS
+from nri.registry import MODELS
 
 
 class NonFiniteLossError(FloatingPointError):
