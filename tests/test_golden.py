@@ -26,3 +26,29 @@ def test_golden_values(name):
     want = EXPECTED[name]
     assert got["step"]["state_dict"] == want["step"]["state_dict"]
     assert got == want
+
+
+@pytest.mark.parametrize("name", golden.OLD_RUN_CASES)
+def test_old_run_directories_load_and_evaluate_as_before(name):
+    """Run directories written by the code before the refactor (tests/old_runs: their
+    config.yaml and best.ckpt as ``nri train`` wrote them) load unchanged and give the
+    golden test metrics."""
+    import torch
+
+    from nri.evaluate import evaluate_run
+    from nri.training.fit import load_run
+
+    run_dir = golden.OLD_RUNS / name
+    data = golden.data_for(name)
+    torch.set_num_threads(1)
+    run = load_run(run_dir)
+    assert type(run.model).__name__ == EXPECTED_CLASS[run.config.model]
+    metrics = evaluate_run(run_dir, data, write=False)
+    got = golden._exact({k: metrics.get(k) for k in golden.METRIC_KEYS})
+    want = {k: v for k, v in EXPECTED[name]["run"].items() if k != "best_score"}
+    assert got == want
+
+
+EXPECTED_CLASS = {"nri": "NRI", "nri_mpm": "NRIMPM", "sugar": "SUGAR",
+                  "nri_supervised": "NRISupervised", "nri_true_graph": "NRITrueGraph",
+                  "correlation": "Correlation"}  # fmt: skip
