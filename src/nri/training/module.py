@@ -40,7 +40,7 @@ def lr_factor(epoch: int, step: int, gamma: float, start: int | None = None) -> 
 
 
 class NRILightning(L.LightningModule):
-    """Training and validation of a model from :data:`nri.models.MODELS`.
+    """Training and validation of a model from :data:`nri.registry.MODELS`.
 
     Logs ``train/loss``, ``train/nll``, ``train/kl``, ``train/acc`` per step and
     ``val/nll``, ``val/kl``, ``val/mse``, ``val/acc``, ``val/acc_perm``, ``val/auroc``,
