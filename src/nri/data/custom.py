@@ -5,7 +5,8 @@ loading a single file, and model settings that fit the data.
 splits the samples and writes ``feat_{split}_{name}.npy`` ``[S, N, T, F]`` in physical
 units, optional ``edges_{split}_{name}.npy`` ``[S, N, N]`` (labels indexed [receiver,
 sender]) and ``meta_{name}.json``, safely, as ``nri simulate`` does;
-:func:`~nri.data.dataset.load_dataset` reads the directory.
+:func:`~nri.data.dataset.load_dataset` reads the directory. Splitting and normalising
+are :mod:`nri.data.splits`, shared with every other route (docs/data.md).
 """
 
 from __future__ import annotations
@@ -19,43 +20,30 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-import nri
 from nri import graph
 from nri.atomic import make_out_dir, write_json_atomic
-from nri.data import dataset as ds
-from nri.data.dataset import DataError, LoadedData, Split
 from nri.data.edge_file import read_edge_file
-from nri.data.importers import read_series
+from nri.data.errors import DataError
+from nri.data.files import CUSTOM
+from nri.data.importers import read_file_set, read_series
 from nri.data.labels import n_edge_types
-from nri.data.normalize import Normalizer
+from nri.data.loaded import LoadedData
+from nri.data.normalize import Normalizer, fit_normalizer, normalise
 from nri.data.series import Series
+from nri.data.splits import prepare, split_series
 from nri.data.time_axis import OnGap
 from nri.errors import OutputPathError
 from nri.sim.io import SPLITS, marker_name, meta_name
 
-
-def split_series(
-    series: Series, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
-) -> dict[str, Series]:
-    """Random train/valid/test split of the samples (seeded; every split non-empty)."""
-    for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
-        if not 0 < frac < 1:
-            raise DataError(f"{name} must be in (0, 1), got {frac}")
-    s = series.n_samples
-    n_valid = max(1, round(s * valid_frac))
-    n_test = max(1, round(s * test_frac))
-    if s - n_valid - n_test < 1:
-        raise DataError(
-            f"{series.source}: {s} sample(s) cannot fill train, valid and test splits; "
-            "give more samples, or cut long recordings into windows (--window L)"
-        )
-    perm = np.random.default_rng(seed).permutation(s)
-    parts = np.split(perm, [s - n_valid - n_test, s - n_test])
-    return {
-        name: series.take(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)
-    }
+__all__ = [
+    "check_splits",
+    "import_data",
+    "load_file_dataset",
+    "split_series",  # re-exported: defined in nri.data.splits
+    "suggested_settings",
+    "write_data_dir",
+]
 
 
 def _check_name(name: str) -> str:
@@ -86,9 +74,9 @@ def check_splits(
                 f"split {split} has {s.n_objects} objects x {s.n_features} features, "
                 f"train {first.n_objects} x {first.n_features}"
             )
-    norm = ds.fit_normalizer(first.x, first.feature_names, feature_groups)
+    norm = fit_normalizer(first.x, first.feature_names, feature_groups)
     for split, s in splits.items():
-        ds.normalise(norm, s.x, split, s.source, s.place)
+        normalise(norm, s.x, split, s.source, s.place)
     suggested_settings(first.n_frames, splits["test"].n_frames)
 
 
@@ -111,6 +99,8 @@ def write_data_dir(
         DataError: bad data (nothing is written); OutputPathError: ``out`` is a file
             or cannot be written.
     """
+    from nri import __version__  # nri/__init__.py may import the library's API
+
     name = _check_name(name)
     check_splits(splits, feature_groups)
     first = splits["train"]
@@ -148,9 +138,9 @@ def write_data_dir(
     )
     meta = {
         "format": "nri-dataset",
-        "system": ds.CUSTOM,
+        "system": CUSTOM,
         "suffix": name,
-        "nri_version": nri.__version__,
+        "nri_version": __version__,
         "feature_names": list(first.feature_names),
         "object_names": list(first.object_names),
         "feature_groups": None if feature_groups is None else list(feature_groups),
@@ -280,28 +270,11 @@ def load_file_dataset(
     splits: tuple[str, ...] = SPLITS,
     normalizer: Normalizer | None = None,
 ) -> LoadedData:
-    """A file of own data as a :class:`~nri.data.dataset.LoadedData`: split as
+    """A file of own data as a :class:`~nri.data.loaded.LoadedData`: split as
     :func:`split_series` does, normalised with the training split's min/max per
-    feature (or ``normalizer``)."""
-    series = read_series(path)
-    parts = split_series(series, valid_frac, test_frac, seed)
-    if normalizer is None:
-        normalizer = ds.fit_normalizer(parts["train"].x, series.feature_names)
-    elif normalizer.n_features != series.n_features:
-        raise DataError(
-            f"{path} has {series.n_features} features per object, the normaliser "
-            f"(a trained run's) {normalizer.n_features}"
-        )
-    out = {}
-    for s in splits:
-        p = parts[s]
-        x = ds.normalise(normalizer, p.x, s, str(path), p.place)
-        e = p.n_objects * (p.n_objects - 1)
-        labels = np.full((p.n_samples, e), -1) if p.edges is None else p.edges
-        out[s] = Split(torch.from_numpy(x), torch.from_numpy(labels.astype(np.int64)))
-    meta = {"feature_names": list(series.feature_names),
-            "object_names": list(series.object_names)}  # fmt: skip
-    return LoadedData(out, normalizer, ds.CUSTOM, Path(path).stem, meta, str(path))
+    feature (or ``normalizer``): :func:`nri.data.importers.read_file_set`, then
+    :func:`nri.data.splits.prepare`."""
+    return prepare(read_file_set(path, valid_frac, test_frac, seed), normalizer, splits)
 
 
 def suggested_settings(train_frames: int, test_frames: int) -> dict[str, int]:

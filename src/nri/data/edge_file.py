@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from nri.data.files import DataError, is_number
+from nri.data.errors import DataError
+from nri.data.files import is_number
 from nri.data.labels import is_label, to_labels
 
 __all__ = ["read_edge_file"]

@@ -15,13 +15,23 @@ from typing import Any
 
 import numpy as np
 
+from nri.data.errors import DataError
 from nri.sim.io import file_names, meta_name
 
+__all__ = [
+    "CUSTOM",
+    "DataError",  # re-exported: defined in nri.data.errors
+    "check_finite",
+    "find_suffixes",
+    "is_number",
+    "load_array",
+    "read_meta",
+    "read_split",
+    "resolve_dataset",
+    "system_of",
+]
+
 CUSTOM = "custom"  # users' own data in the generic layout (nri import)
-
-
-class DataError(ValueError):
-    """A data set is missing, incomplete, corrupt or inconsistent."""
 
 
 def find_suffixes(path: Path) -> list[str]:

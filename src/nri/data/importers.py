@@ -4,7 +4,7 @@ Every reader returns a :class:`Series`: trajectories ``x [S, N, T, F]`` in the d
 own (physical) units, optional edge labels ``[S, E]`` in the order of :mod:`nri.graph`,
 and names. The same data give the same ``Series`` whatever the format. Bad input
 (missing values, ragged series, a single object, unreadable files) raises
-:class:`~nri.data.dataset.DataError` with one line that says what to do.
+:class:`~nri.data.errors.DataError` with one line that says what to do.
 
 Formats:
 
@@ -19,7 +19,8 @@ Formats:
   the columns ``sample`` (optional: one sample), ``time`` (numbers or ISO stamps,
   equally spaced), ``object`` and one column per feature (as
   ``DataFrame.to_csv(index=False)`` writes; a leading unnamed index column is dropped).
-* a directory: a data set in the original NRI layout or written by ``nri import``.
+* a directory: a data set in the original NRI layout or written by ``nri import``
+  (:func:`nri.data.layout.read_nri`).
 
 :func:`nri.data.custom.import_data` turns any of them into a standard data directory
 (``feat_{split}_{name}.npy`` ``[S, N, T, F]``, optional ``edges_{split}_{name}.npy``
@@ -35,13 +36,13 @@ from typing import Any
 
 import numpy as np
 
-from nri.data import dataset as ds
-from nri.data import files
-from nri.data.dataset import DataError
+from nri.data.errors import DataError
+from nri.data.files import CUSTOM
+from nri.data.layout import read_nri
 from nri.data.long_csv import read_csv
 from nri.data.series import Series, make_series, make_windows
+from nri.data.splits import SeriesSet, split_series
 from nri.data.time_axis import OnGap
-from nri.sim.io import SPLITS
 
 __all__ = [
     "Series",
@@ -50,6 +51,7 @@ __all__ = [
     "read_csv",
     "read_npy",
     "read_npz",
+    "read_file_set",
     "read_nri",
     "read_series",
 ]
@@ -123,36 +125,6 @@ def _opt(arrays: dict[str, np.ndarray], key: str) -> tuple[str, ...] | None:
     return tuple(str(v) for v in arrays[key].ravel()) if key in arrays else None
 
 
-def read_nri(
-    path: str | Path,
-    split: str,
-    suffix: str | None = None,
-    edge_threshold: float | None = None,
-) -> Series:
-    """One split of a data set directory (original NRI layout or ``nri import``'s),
-    in physical units, with the features :func:`~nri.data.dataset.load_dataset` uses;
-    ``edge_threshold`` binarises own data's edge weights."""
-    root, suffix = files.resolve_dataset(path, suffix)
-    if split not in SPLITS:
-        raise DataError(f"unknown split {split!r}; choose from {SPLITS}")
-    meta = files.read_meta(root, suffix)
-    system = files.system_of(root, suffix, meta)
-    raw = files.read_split(root, suffix, split, system)
-    edge_file = str(root / f"edges_{split}_{suffix}.npy")
-    x, labels = ds.physical_split(raw, system, source=edge_file,
-                                  edge_threshold=edge_threshold)  # fmt: skip
-    stored = raw["feat"].shape[3] if "feat" in raw else 4
-    names = ds.feature_names(system, stored, (0, 1, 3), meta)
-    objects = (meta or {}).get("object_names")
-    return make_series(
-        x,
-        edges=labels,
-        feature_names=names,
-        object_names=tuple(objects) if objects else None,
-        source=f"{root} ({suffix}, {split})",
-    )
-
-
 def read_series(
     path: str | Path,
     split: str = "test",
@@ -188,3 +160,22 @@ def read_series(
             ".csv file, or a data set directory"
         )
     return series if window is None else make_windows(series, window, stride)
+
+
+def read_file_set(
+    path: str | Path, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
+) -> SeriesSet:
+    """One file of own data (:func:`read_series`) split at random
+    (:func:`~nri.data.splits.split_series`) into a :class:`SeriesSet` (system
+    ``custom``, named by the file's stem), as ``nri train --data FILE`` reads it."""
+    series = read_series(path)
+    return SeriesSet(
+        splits=split_series(series, valid_frac, test_frac, seed),
+        name=Path(path).stem,
+        system=CUSTOM,
+        meta={
+            "feature_names": list(series.feature_names),
+            "object_names": list(series.object_names),
+        },
+        source=str(path),
+    )

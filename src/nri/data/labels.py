@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nri.data.files import DataError
+from nri.data.errors import DataError
 
 MAX_EDGE_TYPES = 16  # more distinct labels than this are counts or weights, not types
 

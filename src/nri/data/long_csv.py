@@ -22,7 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nri.data.files import DataError, is_number
+from nri.data.errors import DataError
+from nri.data.files import is_number
 from nri.data.series import Series, make_series, windows_of
 from nri.data.time_axis import OnGap, even_pieces, parse_times
 from nri.errors import DataNotice

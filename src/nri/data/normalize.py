@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from nri.data.files import DataError
+from nri.data.errors import DataError
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 

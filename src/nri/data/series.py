@@ -1,10 +1,16 @@
-"""Multi-object time series in physical units, checked once for every input format.
+"""The data model: :class:`Series`, multi-object time series in physical units.
 
-A :class:`Series` holds trajectories ``x [S, N, T, F]`` in the data's own units,
-optional edge labels ``[S, E]`` in the order of :mod:`nri.graph` and names;
+Every reader of :mod:`nri.data` produces a :class:`Series` (or one per split): the NRI
+layout and our simulator's files (:mod:`nri.data.layout`), NPZ/NPY
+(:mod:`nri.data.importers`), long CSV (:mod:`nri.data.long_csv`) and the external
+formats of :mod:`nri.data.formats`. It holds trajectories ``x [S, N, T, F]`` in the
+data's own units, optional edge labels ``[S, E]`` in the order of :mod:`nri.graph`
+(any number of types K; one graph shared by every sample is stored once per sample,
+:attr:`Series.shared_edges` recovers it), names and time stamps.
 :func:`make_series` builds one from arrays and rejects what the models cannot use
-(missing values, a single object, edges of the wrong shape or labels) with one line that
-says what to do. :func:`make_windows` cuts long recordings into samples.
+(missing values, a single object, edges of the wrong shape or labels) with one line
+that says what to do. :func:`make_windows` cuts long recordings into samples. The
+path from a Series to the models is :mod:`nri.data.splits` (docs/data.md).
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from nri import graph
-from nri.data.dataset import DataError
-from nri.data.labels import to_labels
+from nri.data.errors import DataError
+from nri.data.labels import n_edge_types, to_labels
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,20 @@ class Series:
     @property
     def n_features(self) -> int:
         return int(self.x.shape[3])
+
+    @property
+    def n_edge_types(self) -> int | None:
+        """K, the largest edge label + 1 (at least 2), or None without edges."""
+        return None if self.edges is None else n_edge_types(self.edges)
+
+    @property
+    def shared_edges(self) -> np.ndarray | None:
+        """The one graph ``[E]`` of every sample when all samples have the same
+        labels (a StructInfer-style data set, ``nri import --edges``), else None
+        (no edges, or one graph per sample)."""
+        if self.edges is None or not (self.edges == self.edges[:1]).all():
+            return None
+        return self.edges[0]
 
     def place(self, sample: int, obj: int, frame: int) -> str:
         """One value's place in the user's names, for messages: ``sample 's3', object

@@ -17,7 +17,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
-from nri.data.files import DataError
+from nri.data.errors import DataError
 from nri.errors import DataNotice
 
 OnGap = Literal["cut", "drop"]

@@ -1,0 +1,132 @@
+"""The one path from :class:`~nri.data.series.Series` to the models' tensors.
+
+Readers produce a :class:`Series` per split in physical units (a data directory keeps
+its splits, :func:`split_series` splits one file at random); a :class:`SeriesSet`
+holds them with what the normaliser needs; :func:`prepare` fits the normaliser on the
+training split, maps every split to float32 in [-1, 1] (refusing values that are not
+finite there) and returns :class:`~nri.data.loaded.LoadedData`, whose splits
+:class:`nri.training.datamodule.NRIDataModule` batches. ``nri train``, ``nri import``
+(its checks), the experiments and Python callers all take this path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+
+from nri.data.errors import DataError
+from nri.data.loaded import LoadedData, Split
+from nri.data.normalize import Normalizer, fit_normalizer, normalise
+from nri.data.series import Series
+from nri.sim.io import SPLITS
+
+__all__ = ["SeriesSet", "prepare", "split_series"]
+
+
+@dataclass(frozen=True)
+class SeriesSet:
+    """A data set in physical units: one :class:`Series` per split.
+
+    Attributes:
+        splits: split name -> Series (the same objects and features in every split).
+        name: the data set's name (the file suffix, e.g. "springs5", or a file's stem).
+        system: "springs", "charged", "kuramoto", "particles" (springs/charged files
+            without metadata) or "custom" (own data).
+        feature_groups: for every feature, its (min, max) group of the normaliser
+            (springs/charged: positions and velocities, ``(0, 0, 1, 1)``); None = one
+            group per feature.
+        meta: the data set's metadata (``meta_<name>.json``; None for files written
+            by other code).
+        source: where it came from (a directory or a file).
+        label: how messages name it (default: ``source``).
+    """
+
+    splits: Mapping[str, Series]
+    name: str
+    system: str
+    feature_groups: tuple[int, ...] | None = None
+    meta: dict[str, Any] | None = None
+    source: str = ""
+    label: str = ""
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return next(iter(self.splits.values())).feature_names
+
+
+def split_series(
+    series: Series, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
+) -> dict[str, Series]:
+    """Random train/valid/test split of the samples (seeded; every split non-empty)."""
+    for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
+        if not 0 < frac < 1:
+            raise DataError(f"{name} must be in (0, 1), got {frac}")
+    s = series.n_samples
+    n_valid = max(1, round(s * valid_frac))
+    n_test = max(1, round(s * test_frac))
+    if s - n_valid - n_test < 1:
+        raise DataError(
+            f"{series.source}: {s} sample(s) cannot fill train, valid and test splits; "
+            "give more samples, or cut long recordings into windows (--window L)"
+        )
+    perm = np.random.default_rng(seed).permutation(s)
+    parts = np.split(perm, [s - n_valid - n_test, s - n_test])
+    return {
+        name: series.take(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)
+    }
+
+
+def prepare(
+    data: SeriesSet,
+    normalizer: Normalizer | None = None,
+    splits: tuple[str, ...] | None = None,
+) -> LoadedData:
+    """Normalise a data set for the models.
+
+    Args:
+        data: the splits in physical units.
+        normalizer: use this normalisation (a trained run's) instead of fitting one
+            on ``data.splits["train"]``.
+        splits: which splits to return (default: all of ``data``).
+
+    Returns:
+        :class:`LoadedData` with ``x [S, N, T, F]`` float32 and ``edges [S, E]``
+        int64 (-1 where unknown: data without edges).
+
+    Raises:
+        DataError: a constant feature, a normaliser of another width, a value that
+            is not finite after normalisation (naming its place in the user's names).
+    """
+    label = data.label or data.source
+    names = data.feature_names
+    if normalizer is None:
+        normalizer = fit_normalizer(data.splits["train"].x, names, data.feature_groups)
+    elif normalizer.n_features != len(names):
+        raise DataError(
+            f"{label} has {len(names)} features per object but the given normaliser "
+            f"(a trained run's) has {normalizer.n_features}; use data with the "
+            "features the model was trained on"
+        )
+    out: dict[str, Split] = {}
+    for split in data.splits if splits is None else splits:
+        s = data.splits[split]
+        x = normalise(normalizer, s.x, split, label, s.place)  # [S, N, T, F] float32
+        labels = s.edges
+        if labels is None:  # unknown
+            labels = np.full((s.n_samples, s.n_objects * (s.n_objects - 1)), -1)
+        out[split] = Split(
+            torch.from_numpy(np.ascontiguousarray(x)),
+            torch.from_numpy(np.ascontiguousarray(labels, dtype=np.int64)),
+        )
+    return LoadedData(
+        splits=out,
+        normalizer=normalizer,
+        system=data.system,
+        suffix=data.name,
+        meta=data.meta,
+        source=data.source,
+    )
