@@ -135,3 +135,87 @@ def test_several_sets_need_a_suffix(small_set, reference_dir):
     assert load_dataset(small_set, "charged5").n_objects == 5
     with pytest.raises(DataError, match="no data set 'springs7'"):
         load_dataset(small_set, "springs7")
+
+
+# The data model (docs/data.md): every route reads Series, then one path to tensors.
+
+
+def test_a_data_directory_reads_as_series_then_one_path(reference_dir):
+    from nri.data.layout import read_data_dir, read_nri
+    from nri.data.splits import prepare
+
+    data = read_data_dir(reference_dir, "charged5")
+    assert set(data.splits) == {"train", "valid", "test"}
+    assert data.system == "charged" and data.feature_groups == (0, 0, 1, 1)
+    train = data.splits["train"]
+    assert train.x.shape == (1000, 5, 49, 4) and train.x.dtype == np.float64
+    assert train.edges.shape == (1000, 20) and train.feature_names == (
+        "x",
+        "y",
+        "vx",
+        "vy",
+    )
+    assert (
+        train.shared_edges is None and train.n_edge_types == 2
+    )  # one graph per sample
+    loc = np.load(reference_dir / "loc_train_charged5.npy")  # [S, T, 2, n], physical
+    assert np.array_equal(train.x[..., :2], loc.transpose(0, 3, 1, 2))
+    assert np.array_equal(
+        read_nri(reference_dir, "test", "charged5").x, data.splits["test"].x
+    )
+    loaded, direct = prepare(data), load_dataset(reference_dir, "charged5")
+    assert (
+        loaded.normalizer == direct.normalizer and loaded.summary() == direct.summary()
+    )
+    for name in ("train", "valid", "test"):
+        assert torch.equal(loaded.splits[name].x, direct.splits[name].x)
+        assert torch.equal(loaded.splits[name].edges, direct.splits[name].edges)
+
+
+def test_a_series_takes_the_same_path(tmp_path):
+    from nri.data.custom import load_file_dataset
+    from nri.data.dataset import as_loaded
+    from nri.data.series import make_series
+    from nri.data.splits import prepare, random_splits
+    from nri.training.datamodule import NRIDataModule
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3, 6, 2))
+    adj = np.array([[0, 1, 2], [0, 0, 1], [2, 0, 0]])  # one graph, K = 3, [recv, send]
+    series = make_series(x, edges=adj, source=str(tmp_path / "a.npz"))
+    assert series.edges.shape == (20, 6) and series.n_edge_types == 3
+    assert np.array_equal(series.shared_edges, graph.to_edges_np(adj))
+    np.savez(tmp_path / "a.npz", x=x, edges=adj)
+    from_file = load_file_dataset(tmp_path / "a.npz")
+    from_series = prepare(random_splits(series, "a"))
+    assert as_loaded(series).normalizer == from_file.normalizer
+    assert from_series.describe() == from_file.describe()
+    for name, split in from_file.splits.items():
+        assert torch.equal(split.x, from_series.splits[name].x)
+        assert torch.equal(split.edges, from_series.splits[name].edges)
+    batch = next(iter(NRIDataModule(series, batch_size=4).test_dataloader()))
+    assert batch[0].shape == (2, 3, 6, 2) and batch[1].shape == (2, 6)
+
+
+def test_old_names_stay_importable():
+    from nri.data.custom import (  # noqa: F401
+        import_data,
+        load_file_dataset,
+        split_series,
+        suggested_settings,
+        write_data_dir,
+    )
+    from nri.data.dataset import (  # noqa: F401
+        LoadedData,
+        Split,
+        check_finite_splits,
+        feature_names,
+        fit_normalizer,
+        normalise,
+        physical_split,
+    )
+    from nri.data.files import DataError as FilesError
+    from nri.data.importers import read_nri, read_series  # noqa: F401
+    from nri.data.series import Series, make_series, make_windows, windows_of  # noqa: F401
+
+    assert FilesError is DataError

@@ -22,9 +22,10 @@ import torch
 from torch import Tensor
 
 from nri import graph
-from nri.data.dataset import DataError, normalise
 from nri.data.edge_file import read_edge_file
+from nri.data.errors import DataError
 from nri.data.importers import read_series
+from nri.data.normalize import normalise
 from nri.data.series import Series
 from nri.models.nri import NRI
 from nri.training.run_dir import LoadedRun, load_run
@@ -216,7 +217,7 @@ def normalised(run: LoadedRun, series: Series) -> Tensor:
     Raises:
         DataError: a value that is not finite after normalisation (e.g. a 1e308
             placeholder overflows), naming the file, feature, sample, object and
-            time, as ``nri import`` does (:func:`nri.data.dataset.normalise`; the
+            time, as ``nri import`` does (:func:`nri.data.normalize.normalise`; the
             source names the split of a data set directory).
     """
     x = normalise(run.normalizer, series.x, None, series.source, series.place)

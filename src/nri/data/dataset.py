@@ -28,7 +28,8 @@ from nri.data.layout import (
 )
 from nri.data.loaded import LoadedData, Split, check_finite_splits
 from nri.data.normalize import Normalizer, fit_normalizer, normalise
-from nri.data.splits import SeriesSet, prepare, split_series
+from nri.data.series import Series
+from nri.data.splits import SeriesSet, prepare, random_splits, split_series
 from nri.sim.io import SPLITS
 
 __all__ = [
@@ -36,8 +37,10 @@ __all__ = [
     "KURAMOTO_FEATURES",
     "DataError",
     "LoadedData",
+    "Series",
     "Normalizer",
     "SeriesSet",
+    "as_loaded",
     "Split",
     "check_finite_splits",
     "edge_labels",
@@ -48,6 +51,7 @@ __all__ = [
     "normalise",
     "physical_split",
     "prepare",
+    "random_splits",
     "split_series",
 ]
 
@@ -109,3 +113,22 @@ def load_dataset(
         path, suffix, tuple(dict.fromkeys(needed)), kuramoto_features
     )
     return prepare(data, normalizer, splits)
+
+
+def as_loaded(
+    data: LoadedData | SeriesSet | Series | str | Path,
+    suffix: str | None = None,
+    normalizer: Normalizer | None = None,
+) -> LoadedData:
+    """Any form of a data set, ready for the models: :class:`LoadedData` as it is, a
+    :class:`SeriesSet` prepared (:func:`~nri.data.splits.prepare`), one
+    :class:`Series` split at random first (:func:`~nri.data.splits.random_splits`,
+    10 % validation, 10 % test, seed 0), a path loaded (:func:`load_dataset`).
+    ``normalizer`` (a trained run's) is used for all but ``LoadedData``."""
+    if isinstance(data, LoadedData):
+        return data
+    if isinstance(data, Series):
+        data = random_splits(data, "series")
+    if isinstance(data, SeriesSet):
+        return prepare(data, normalizer)
+    return load_dataset(data, suffix, normalizer=normalizer)

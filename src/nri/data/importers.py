@@ -37,11 +37,10 @@ from typing import Any
 import numpy as np
 
 from nri.data.errors import DataError
-from nri.data.files import CUSTOM
 from nri.data.layout import read_nri
 from nri.data.long_csv import read_csv
 from nri.data.series import Series, make_series, make_windows
-from nri.data.splits import SeriesSet, split_series
+from nri.data.splits import SeriesSet, random_splits
 from nri.data.time_axis import OnGap
 
 __all__ = [
@@ -165,17 +164,10 @@ def read_series(
 def read_file_set(
     path: str | Path, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
 ) -> SeriesSet:
-    """One file of own data (:func:`read_series`) split at random
-    (:func:`~nri.data.splits.split_series`) into a :class:`SeriesSet` (system
-    ``custom``, named by the file's stem), as ``nri train --data FILE`` reads it."""
+    """One file of own data (:func:`read_series`) split at random into a
+    :class:`SeriesSet` named by the file's stem
+    (:func:`~nri.data.splits.random_splits`), as ``nri train --data FILE`` reads it."""
     series = read_series(path)
-    return SeriesSet(
-        splits=split_series(series, valid_frac, test_frac, seed),
-        name=Path(path).stem,
-        system=CUSTOM,
-        meta={
-            "feature_names": list(series.feature_names),
-            "object_names": list(series.object_names),
-        },
-        source=str(path),
+    return random_splits(
+        series, Path(path).stem, valid_frac, test_frac, seed, str(path)
     )

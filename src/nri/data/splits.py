@@ -19,12 +19,13 @@ import numpy as np
 import torch
 
 from nri.data.errors import DataError
+from nri.data.files import CUSTOM
 from nri.data.loaded import LoadedData, Split
 from nri.data.normalize import Normalizer, fit_normalizer, normalise
 from nri.data.series import Series
 from nri.sim.io import SPLITS
 
-__all__ = ["SeriesSet", "prepare", "split_series"]
+__all__ = ["SeriesSet", "prepare", "random_splits", "split_series"]
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,29 @@ def split_series(
     return {
         name: series.take(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)
     }
+
+
+def random_splits(
+    series: Series,
+    name: str,
+    valid_frac: float = 0.1,
+    test_frac: float = 0.1,
+    seed: int = 0,
+    source: str | None = None,
+) -> SeriesSet:
+    """One :class:`Series` of own data split at random (:func:`split_series`) into a
+    :class:`SeriesSet` of system ``custom`` called ``name`` (``source``: default the
+    series')."""
+    return SeriesSet(
+        splits=split_series(series, valid_frac, test_frac, seed),
+        name=name,
+        system=CUSTOM,
+        meta={
+            "feature_names": list(series.feature_names),
+            "object_names": list(series.object_names),
+        },
+        source=series.source if source is None else source,
+    )
 
 
 def prepare(

@@ -1,4 +1,9 @@
-"""Lightning data module over :func:`nri.data.dataset.load_dataset`."""
+"""Lightning data module: the loaders at the end of the data path (docs/data.md).
+
+Readers give :class:`~nri.data.series.Series`, :func:`nri.data.splits.prepare`
+normalises them into :class:`~nri.data.loaded.LoadedData`; this module batches its
+splits. Any form of a data set is accepted (:func:`nri.data.dataset.as_loaded`).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,10 @@ import lightning as L
 import torch
 from torch.utils.data import DataLoader, Sampler, TensorDataset
 
-from nri.data.dataset import LoadedData, load_dataset
+from nri.data.dataset import as_loaded
+from nri.data.loaded import LoadedData
+from nri.data.series import Series
+from nri.data.splits import SeriesSet
 
 
 class EpochShuffleSampler(Sampler[int]):
@@ -42,7 +50,8 @@ class NRIDataModule(L.LightningDataModule):
     Batches are ``(x [B, N, T, F], edges [B, E])``.
 
     Args:
-        data: a loaded data set, or a directory to load from.
+        data: a loaded data set, a :class:`SeriesSet` or :class:`Series` in physical
+            units (normalised on its training split), or a directory or file to load.
         suffix: which data set in the directory.
         batch_size: samples per batch.
         shuffle: reshuffle the training set every epoch (seeded); False = the original
@@ -58,7 +67,7 @@ class NRIDataModule(L.LightningDataModule):
 
     def __init__(
         self,
-        data: LoadedData | str | Path,
+        data: LoadedData | SeriesSet | Series | str | Path,
         suffix: str | None = None,
         batch_size: int = 128,
         shuffle: bool = True,
@@ -70,7 +79,7 @@ class NRIDataModule(L.LightningDataModule):
         val_batch_size: int | None = None,
     ) -> None:
         super().__init__()
-        self.data = data if isinstance(data, LoadedData) else load_dataset(data, suffix)
+        self.data = as_loaded(data, suffix)
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.seed = seed
