@@ -22,7 +22,6 @@ from typing import Any
 import numpy as np
 import yaml
 
-import nri
 from nri import plots
 from nri.atomic import write_text_atomic
 from nri.data.custom import split_series
@@ -186,6 +185,8 @@ def build_report(
     forecast_steps: int = 20,
 ) -> str:
     """The report's HTML (see :func:`write_report`)."""
+    import nri  # not at the top: nri/__init__ may import the API (test_imports)
+
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     cfg = run.config

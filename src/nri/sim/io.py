@@ -25,7 +25,6 @@ from typing import Any, Literal
 
 import numpy as np
 
-import nri
 from nri.atomic import make_out_dir, write_json_atomic
 from nri.sim.charged import ChargedConfig
 from nri.sim.kuramoto import KuramotoConfig, simulate_kuramoto
@@ -181,6 +180,8 @@ def write_dataset(
     Returns:
         Path of the metadata file.
     """
+    import nri  # not at the top: nri/__init__ may import the API (test_imports)
+
     out = Path(out_dir)
     make_out_dir(out)  # one line naming the path when it is a file or not writable
     suffix = cfg.suffix
