@@ -142,3 +142,24 @@ def test_the_model_package_does_not_import_the_baselines():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("scheme", ["supervised", "true_graph"])
+def test_nri_schemes_are_nri_with_a_scheme(scheme):
+    """``nri_supervised`` / ``nri_true_graph`` = ``nri`` with ``model.scheme``: the same
+    weights from the same seed, the same loss."""
+    a = resolve(["springs5", f"nri_{scheme}"], []).model_config
+    b = resolve(["springs5"], [f"model.scheme={scheme}"]).model_config
+    assert a.scheme == b.scheme == scheme
+    models = []
+    for name, config in ((f"nri_{scheme}", a), ("nri", b)):
+        torch.manual_seed(0)
+        models.append(MODELS[name][0](config))
+    sa, sb = (m.state_dict() for m in models)
+    assert sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+    x = torch.randn(B, N, 49, F, generator=_gen(0))
+    labels = torch.randint(0, 2, (B, E), generator=_gen(1))
+    la, lb = (m.loss(x, _gen(2), labels).loss for m in models)
+    assert torch.equal(la, lb)
+    with pytest.raises(ConfigError, match="use model.name=nri for another scheme"):
+        resolve(["springs5", f"nri_{scheme}"], ["model.scheme=vae"])

@@ -8,7 +8,12 @@ packages, so that neither imports the other upward.
 
 from nri.baselines.correlation import Correlation, CorrelationConfig
 from nri.baselines.lstm import JointLSTM, LSTMConfig
-from nri.baselines.nri_schemes import NRISupervised, NRITrueGraph
+from nri.baselines.nri_schemes import (
+    NRISupervised,
+    NRISupervisedConfig,
+    NRITrueGraph,
+    NRITrueGraphConfig,
+)
 from nri.baselines.static import Static, StaticConfig
 from nri.baselines.sugar import SUGAR, SUGARConfig
 from nri.models.configs import MPMConfig, NRIConfig
@@ -25,6 +30,6 @@ MODELS = {
     "static": (Static, StaticConfig),
     "lstm": (JointLSTM, LSTMConfig),
     "sugar": (SUGAR, SUGARConfig),
-    "nri_supervised": (NRISupervised, NRIConfig),
-    "nri_true_graph": (NRITrueGraph, NRIConfig),
+    "nri_supervised": (NRISupervised, NRISupervisedConfig),  # = nri, scheme supervised
+    "nri_true_graph": (NRITrueGraph, NRITrueGraphConfig),  # = nri, scheme true_graph
 }

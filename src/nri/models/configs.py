@@ -29,6 +29,10 @@ class NRIConfig:
     encoder: str = "mlp"  # mlp, cnn (NRI) or relation_interaction (NRI-MPM's)
     decoder: str = "mlp"  # mlp, rnn (NRI) or st, st_attention, gnn (NRI-MPM's)
     priors: tuple[str, ...] = ("kl",)  # + symmetric_kl (NRI-MPM), degree (SUGAR)
+    # training scheme: "supervised" = encoder only with labels (NRI's train_enc.py;
+    # test graph: the argmax), "true_graph" = decoder only with z = one_hot(labels)
+    # (train_dec.py); the models nri_supervised / nri_true_graph are these
+    scheme: Literal["vae", "supervised", "true_graph"] = "vae"
     encoder_hidden_dim: int = 256
     decoder_hidden_dim: int = 256  # message, hidden and output widths of the decoder
     encoder_dropout: float = 0.0
@@ -75,6 +79,7 @@ class NRIConfig:
                 "pred_steps val_pred_steps test_horizon lr_decay_step"
             ).split(),
             choices={
+                "scheme": ("vae", "supervised", "true_graph"),
                 "eval_graph": ("sample", "argmax"),
                 "edge_to_node_norm": ("n_in", "n_nodes"),
                 "rnn_agg_norm": ("n_in", "n_features"),

@@ -22,7 +22,10 @@ class NRI(RelationalVAE):
     selected on the validation NLL, as the original (spec/nri.md 9).
 
     Any registered encoder, decoder and priors can be named in the config
-    (:mod:`nri.models.parts`); the defaults are NRI's.
+    (:mod:`nri.models.parts`); the defaults are NRI's. ``config.scheme``:
+    ``"supervised"`` (the encoder alone, cross-entropy on the labels, selected on the
+    validation accuracy, test graph = argmax; NRI's ``train_enc.py``) or
+    ``"true_graph"`` (the decoder alone on ``z = one_hot(labels)``, ``train_dec.py``).
 
     Args:
         config: an :class:`NRIConfig`.
@@ -41,8 +44,17 @@ class NRI(RelationalVAE):
     config: NRIConfig
 
     def __init__(self, config: NRIConfig) -> None:
-        encoder = ENCODERS[config.encoder](
-            config
-        )  # built first: the weights' seed order
-        decoder = DECODERS[config.decoder](config)
-        super().__init__(config, encoder, decoder, build_priors(config), "vae")
+        c = config
+        # both parts are built whatever the scheme, encoder first: the initial weights
+        # are those of the original train.py / train_enc.py / train_dec.py runs
+        encoder = ENCODERS[c.encoder](c)
+        decoder = DECODERS[c.decoder](c)
+        super().__init__(
+            c,
+            None if c.scheme == "true_graph" else encoder,
+            None if c.scheme == "supervised" else decoder,
+            build_priors(c),
+            c.scheme,
+            test_graph="argmax" if c.scheme == "supervised" else None,
+            true_graph_logits=False,  # NRI's decoder on the true graph infers none
+        )
