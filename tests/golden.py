@@ -178,7 +178,7 @@ def one_step(cfg: Any, data: LoadedData) -> dict[str, Any]:
             edge_types=data.valid.edges[:3],
         )  # fmt: skip
     return {
-        "loss": float(out.loss),
+        "loss": float(out.loss.detach()),
         "grad_norm": gnorm,
         "val_loss": float(val.loss),
         "logs": {k: float(v) for k, v in out.logs.items()},
