@@ -28,6 +28,14 @@ def _fixed(config: NRIConfig, scheme: str) -> NRIConfig:
     )
 
 
+def _check_scheme(config: NRIConfig, scheme: str) -> None:
+    if config.scheme != scheme:
+        raise ValueError(
+            f"model nri_{scheme} is NRI with scheme {scheme!r}, got scheme "
+            f"{config.scheme!r}; use model.name=nri for another scheme"
+        )
+
+
 @dataclass(frozen=True)
 class NRISupervisedConfig(NRIConfig):
     """:class:`NRIConfig` of the model ``nri_supervised``: ``scheme`` is "supervised"
@@ -37,11 +45,7 @@ class NRISupervisedConfig(NRIConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.scheme != "supervised":
-            raise ValueError(
-                f"model nri_supervised is NRI with scheme 'supervised', got scheme "
-                f"{self.scheme!r}; use model.name=nri for another scheme"
-            )
+        _check_scheme(self, "supervised")
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,7 @@ class NRITrueGraphConfig(NRIConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if self.scheme != "true_graph":
-            raise ValueError(
-                f"model nri_true_graph is NRI with scheme 'true_graph', got scheme "
-                f"{self.scheme!r}; use model.name=nri for another scheme"
-            )
+        _check_scheme(self, "true_graph")
 
 
 class NRISupervised(NRI):
