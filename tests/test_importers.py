@@ -275,3 +275,22 @@ def test_import_command(tmp_path, arrays, capsys):
     err = capsys.readouterr().err.strip()
     assert err.startswith("nri: error:") and "missing value" in err
     assert len(err.splitlines()) == 1
+
+
+def test_an_imported_set_reads_back_as_the_same_series(tmp_path, arrays):
+    """Data model round trip: Series -> nri import's directory -> Series (layout)."""
+    from nri.data.layout import read_data_dir
+
+    x, adj = arrays
+    adj = adj.copy()
+    adj[:, 0, 1] = 2  # a third edge type survives the trip
+    names = {"feature_names": ["a", "b", "c", "d"], "object_names": ["p", "q", "r"]}
+    np.savez(tmp_path / "a.npz", x=x, edges=adj, **names)
+    import_data(tmp_path / "a.npz", tmp_path / "d", "own", seed=2)
+    back = read_data_dir(tmp_path / "d")
+    parts = split_series(read_npz(tmp_path / "a.npz"), seed=2)
+    assert (back.system, back.name, back.feature_groups) == ("custom", "own", None)
+    for split, s in back.splits.items():
+        assert np.array_equal(s.x, parts[split].x) and s.n_edge_types == 3
+        assert np.array_equal(s.edges, parts[split].edges)
+        assert s.feature_names == tuple("abcd") and s.object_names == tuple("pqr")
