@@ -32,8 +32,9 @@ class Series:
     Attributes:
         x: trajectories ``[S, N, T, F]`` float64.
         edges: labels ``[S, E]`` int64 in :mod:`nri.graph` order (0 no interaction,
-            1..K-1 interaction types, -1 unknown), or None when the data come without
-            a graph.
+            1..K-1 interaction types, -1 unknown; any K up to 16), or None when the
+            data come without a graph. One graph shared by every sample is repeated
+            per sample (:attr:`shared_edges` gives it back as ``[E]``).
         feature_names, object_names, sample_names: one name each.
         source: where the data came from.
         times: time stamps ``[S, T]`` float64 (CSV input), else None: seconds since
