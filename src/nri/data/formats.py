@@ -42,6 +42,7 @@ class Format(NamedTuple):
 
 
 FORMATS: dict[str, Format] = {
+    "amc": Format("nri.data.mocap", "read_mocap", "CMU mocap .asf+.amc", "reference"),
     "basketball": Format("nri.data.basketball", "read", "NBA tracks, dNRI", "none"),
     "netsim": Format("nri.data.netsim", "read", "NetSim fMRI (Smith 2011), ACD"),
 }
