@@ -23,6 +23,7 @@ import numpy as np
 import yaml
 
 from nri import plots
+from nri import report_geometry as geo
 from nri.atomic import write_text_atomic
 from nri.data.custom import split_series
 from nri.data.dataset import DataError
@@ -198,6 +199,8 @@ def build_report(
             f"{run_dir} has no metrics.json; run `nri evaluate {run_dir}` first",
         )
     figs, notes = _run_figures(run_dir, cfg.model, metrics)
+    meta = geo.dataset_meta(run_dir, cfg)  # the data's import format, edge meaning
+    truth = geo.truth_word(meta)
     series, graph_html = None, ""
     try:
         series = _data_for_report(run, data, run_dir)
@@ -209,9 +212,9 @@ def build_report(
     else:
         sample = min(sample, series.n_samples - 1)
         more, graph_html = graph_sections(
-            run, series, inf, metrics, sample, forecast_steps
+            run, series, inf, metrics, sample, forecast_steps, truth
         )
-        figs += more
+        figs += geo.geometry_figures(meta, series, inf, metrics, sample) + more
 
     title = f"nri report: {run_dir.name}"
     parts = [
@@ -219,13 +222,17 @@ def build_report(
         f"model {html.escape(cfg.model)} - nri {nri.__version__} - "
         f"{datetime.datetime.now():%Y-%m-%d %H:%M}</p>",
         "<h2>Metrics</h2>",
-        _table(_metrics_rows(metrics))
+        _table([(geo.reword(k, truth), v) for k, v in _metrics_rows(metrics)])
         if metrics
         else note("no metrics.json: run `nri evaluate RUN` first"),
+        note(geo.REFERENCE_NOTE.format(fmt=meta["import"]["format"]))
+        if truth == "reference"
+        else "",
         "<h2>Data</h2><div class=grid>",
     ]
     if trained_on:
-        parts.append(_table(_data_rows(trained_on), ("trained on", "")))
+        rows = [(geo.reword(k, truth), v) for k, v in _data_rows(trained_on)]
+        parts.append(_table(rows, ("trained on", "")))
     if series is not None:
         shown = [
             ("source", series.source),
@@ -234,6 +241,7 @@ def build_report(
              f"{series.n_objects} x {series.n_frames} x {series.n_features}"),
             ("true edges", "yes" if series.edges is not None else "no"),
         ]  # fmt: skip
+        shown = [(geo.reword(k, truth), v) for k, v in shown]
         parts.append(_table(shown, ("data shown below", "")))
     parts.append("</div>")
     parts.append("<h2>Plots</h2>" + "".join(figs) + "".join(note(n) for n in notes))

@@ -14,10 +14,12 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from nri import plots
 from nri.data.series import Series
@@ -44,6 +46,13 @@ def figure_html(fig: Figure, caption: str) -> str:
         f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,'
         f'{_png(fig)}"><figcaption>{html.escape(caption)}</figcaption></figure>'
     )
+
+
+def _reword(fig: Figure, truth: str) -> None:
+    """Say ``truth`` (e.g. "reference") where the figure's texts say "true"."""
+    if truth != "true":
+        for t in fig.findobj(Text):
+            t.set_text(re.sub(r"\btrue\b", truth, t.get_text()))
 
 
 def note(text: str) -> str:
@@ -80,6 +89,7 @@ def _edge_table(
     sample: int,
     own: np.ndarray | None,
     limit: int = 40,
+    truth: str = "true",
 ) -> str:
     """The edges of the mean graph, highest score first: mean and spread of the score
     over samples, the score in the plotted sample, the truth where known, the mean
@@ -89,7 +99,7 @@ def _edge_table(
     head = (
         "<tr><th>sender</th><th>receiver</th><th>mean score</th><th>std over samples"
         f"</th><th>sample {html.escape(inf.sample_names[sample])}</th>"
-        + ("<th>true edge in the sample</th>" if own is not None else "")
+        + (f"<th>{truth} edge in the sample</th>" if own is not None else "")
         + "".join(f"<th>mean p(type {t})</th>" for t in range(inf.n_edge_types))
         + "</tr>"
     )
@@ -199,6 +209,7 @@ def _graph_figure(
     sample: int,
     own: np.ndarray | None,
     fixed: bool,
+    word: str = "true",
 ) -> tuple[str, list[str]]:
     """The inferred graph of the sample (and of the mean, for a ``fixed`` graph), true
     vs inferred where the truth ``own`` of the sample is known; its HTML and the
@@ -215,6 +226,7 @@ def _graph_figure(
         if mean_truth is not None:
             truth[f"mean over {n} samples"] = mean_truth
     fig = plots.graph_figure(panels, inf.object_names, GRAPH_THRESHOLD, truth)
+    _reword(fig, word)
     drawn = [t.get_text() for t in fig.findobj(lambda a: a.get_gid() == NAME_GID)]
     caption = f"inferred graph of sample {name}" + (
         f" and its mean over {n} samples (the graph is nearly the same in every sample)"
@@ -227,8 +239,9 @@ def _graph_figure(
     )
     if truth:
         caption += (
-            "; true vs inferred: blue = an inferred edge that is a true edge, orange ="
-            " an inferred edge that is not, dashed grey = a true edge not inferred"
+            f"; {word} vs inferred: blue = an inferred edge that is a {word} edge, "
+            f"orange = an inferred edge that is not, dashed grey = a {word} edge not "
+            "inferred"
         )
     else:
         caption += "; no true edges known, so the graph is not compared with a truth"
@@ -256,9 +269,12 @@ def graph_sections(
     metrics: dict[str, Any] | None,
     sample: int,
     forecast_steps: int,
+    truth: str = "true",
 ) -> tuple[list[str], str]:
     """Edge matrices, trajectories and forecast, the graph (figures' HTML) and the
-    HTML of the graph section (object key and edge table)."""
+    HTML of the graph section (object key and edge table). ``truth`` names the stored
+    edges: ``"true"``, or ``"reference"`` for a reference graph such as a skeleton
+    (:mod:`nri.report_geometry`)."""
     score, what = scores(inf, metrics)  # [S, E]
     name = inf.sample_names[sample]
     true = None if inf.true_edges is None else inf.true_edges[sample]
@@ -268,8 +284,9 @@ def graph_sections(
     fig = plots.edge_matrices_figure(
         inf.probs[sample], true, inf.no_edge_type, inf.object_names
     )
+    _reword(fig, truth)
     caption = (
-        f"sample {name}: true vs inferred relations, [receiver, sender]"
+        f"sample {name}: {truth} vs inferred relations, [receiver, sender]"
         if own is not None
         else f"sample {name}: inferred relations, [receiver, sender] (no true edges "
         "known)"
@@ -277,7 +294,7 @@ def graph_sections(
     figs = [figure_html(fig, caption)]
     figs += _trajectory_figures(run, series, score, what, sample, forecast_steps)
     fixed = spread <= FIXED_SPREAD and n > 1
-    graph_html, drawn = _graph_figure(inf, score, what, sample, own, fixed)
+    graph_html, drawn = _graph_figure(inf, score, what, sample, own, fixed, truth)
     figs.append(graph_html)
     varies = (
         "the graph varies between samples"
@@ -290,6 +307,6 @@ def graph_sections(
         + f"<p class=sub>Edges of {html.escape(inf.source)}, {n} samples, encoder "
         f"frames {inf.frames[0]}-{inf.frames[1] - 1}; score = {html.escape(what)}. "
         f"Mean spread of an edge's score between samples: {spread:.3f} ({varies}); "
-        "highest mean first.</p>" + _edge_table(inf, score, sample, own)
+        "highest mean first.</p>" + _edge_table(inf, score, sample, own, truth=truth)
     )
     return figs, table
