@@ -18,7 +18,7 @@ from nri import graph
 from nri.data.dataset import load_dataset
 from nri.data.files import DataError
 from nri.data.mocap import read_mocap
-from nri.data.mocap_asf import INCH, forward_kinematics, read_amc, read_asf
+from nri.data.mocap_asf import INCH, euler, forward_kinematics, read_amc, read_asf
 
 # root -> upper (x, 2) -> lower (x, 1); root -> side (z, 1, no dof)
 TINY = [
@@ -91,6 +91,17 @@ def test_axis_order_string(tmp_path: Path) -> None:
     bones = [("b", (0, 1, 0), 1.0, (90, 90, 0), "rx", "XYZ")]
     p = _fk(tmp_path, bones, ["root b"], [{"root": _root(), "b": [90]}])
     np.testing.assert_allclose(p[0, 1], (1, 0, 0), atol=1e-9)
+
+
+@pytest.mark.parametrize("order", ["xyz", "zyx", "yxz", "xy", "z"])
+def test_euler_is_fixed_axes_in_the_order_written(order: str) -> None:
+    """Our Euler matrices equal scipy's extrinsic (fixed-axis) rotations: "xyz" is
+    Rz @ Ry @ Rx, the convention of transforms3d's euler2mat (sxyz) that dNRI used."""
+    from scipy.spatial.transform import Rotation
+
+    angles = np.array([0.3, -1.1, 2.0])[: len(order)]
+    want = Rotation.from_euler(order, angles).as_matrix()
+    np.testing.assert_allclose(euler(angles, order), want, atol=1e-12)
 
 
 def test_units_of_length_and_angle(tmp_path: Path) -> None:
@@ -318,3 +329,13 @@ def test_report_draws_the_skeleton_and_says_reference(
     monkeypatch.setitem(report_geometry.GEOMETRY, "amc", ("nri.no_such_module", "f"))
     text = build_report(tmp_path / "run")
     assert "own geometry" not in text and "reference edges" in text
+
+
+def test_reference_wording() -> None:
+    from nri.report_geometry import reword, truth_word
+
+    ref = {"import": {"format": "amc", "edges_meaning": "reference"}}
+    assert truth_word(ref) == "reference" and truth_word({}) == "true"
+    assert reword("true edges", "reference") == "reference edges (not ground truth)"
+    assert reword("AUROC", "reference") == "AUROC against the reference"
+    assert reword("edge accuracy (raw)", "true") == "edge accuracy (raw)"
