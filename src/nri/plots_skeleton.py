@@ -98,8 +98,10 @@ def draw_skeleton(
     last = frames[-1]
     for i, name in enumerate(names[:n]):
         if name in LABELLED:
-            ax.annotate(name, (h[i, last], v[i, last]), xytext=(4, 2),
-                        textcoords="offset points", fontsize=7, color="0.25")  # fmt: skip
+            ax.annotate(name, (h[i, last], v[i, last]), xytext=(4, 4),
+                        textcoords="offset points", fontsize=7, color="0.2",
+                        bbox={"boxstyle": "round,pad=0.1", "fc": "white",
+                              "ec": "none", "alpha": 0.75}, zorder=4)  # fmt: skip
     ax.plot(h[0], v[0], color="0.5", lw=0.8, ls=":", zorder=1)  # the root's path
     opts = (meta.get("import") or {}).get("format_options") or {}
     unit = {"in": "in", "file": "file units"}.get(opts.get("units", "m"), "m")
