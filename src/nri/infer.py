@@ -2,8 +2,11 @@
 
 :func:`infer_edges` gives the edge-type posterior ``q(z | x)`` of every encoder window
 and its mean over windows (the graph of a system whose graph is fixed);
-:func:`to_networkx` and :func:`to_edge_index` export it. Forecasts live in
-:mod:`nri.forecast` (re-exported here: ``nri.infer.forecast_trajectories``).
+the result is an :class:`~nri.edge_inference.EdgeInference`, and
+:func:`~nri.infer_export.to_networkx` and :func:`~nri.infer_export.to_edge_index`
+export it. Forecasts live in :mod:`nri.forecast`. Every one of these names is
+importable from here (``nri.infer.EdgeInference``, ``nri.infer.to_networkx``,
+``nri.infer.forecast_trajectories``, ...).
 
 Windows (W = ``model.n_timesteps``, the encoder window): by default every sample is cut
 into windows ``0 .. W-1``, ``W .. 2W-1``, ... (one long recording gives many graphs and
@@ -16,20 +19,17 @@ are normalised with the run's normaliser (fitted on its training split).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
-from torch import Tensor
 
 from nri import graph, progress
 from nri.data.dataset import DataError
 from nri.data.series import Series
+from nri.edge_inference import EdgeInference
 from nri.forecast import Forecast, GraphMode, forecast_trajectories
-from nri.metrics import graph_metrics
+from nri.infer_export import to_edge_index, to_networkx
 from nri.run_data import (
     as_run,
     as_series,
@@ -45,149 +45,6 @@ __all__ = [
     "EdgeInference", "Forecast", "GraphMode", "check_data", "forecast_trajectories",
     "infer_edges", "to_edge_index", "to_networkx",
 ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class EdgeInference:
-    """Edge-type probabilities inferred from data, one row per encoder window.
-
-    Attributes:
-        probs: ``[S', E, K]`` posterior of every window (rows sum to 1); S' = S when
-            every sample gives one window.
-        mean_probs: ``[E, K]`` mean over windows (for one fixed graph).
-        send, recv: ``[E]`` sender and receiver of each edge (:mod:`nri.graph` order).
-        no_edge_type: the type that means "no interaction" (0 for runs trained with
-            ``skip_first``), else None (unsupervised types have no fixed meaning).
-        true_edges: ``[S', E]`` labels of every window's sample (-1 unknown), or None.
-        frames: the first window ``(first, last + 1)``.
-        object_names: from the data, in the run's order.
-        sample_names: one per window (``SAMPLE@FRAME`` when a sample has several).
-        source, run: where the data and the model came from.
-        window_sample: ``[S']`` the data sample of every window (None: window i is
-            sample i).
-        window_start: ``[S']`` the first frame of every window (None: ``frames[0]``).
-    """
-
-    probs: np.ndarray
-    mean_probs: np.ndarray
-    send: np.ndarray
-    recv: np.ndarray
-    no_edge_type: int | None
-    true_edges: np.ndarray | None
-    frames: tuple[int, int]
-    object_names: tuple[str, ...]
-    sample_names: tuple[str, ...]
-    source: str
-    run: str
-    window_sample: np.ndarray | None = None
-    window_start: np.ndarray | None = None
-
-    @property
-    def n_objects(self) -> int:
-        return len(self.object_names)
-
-    @property
-    def n_edge_types(self) -> int:
-        return int(self.probs.shape[2])
-
-    @property
-    def n_windows(self) -> int:
-        return int(self.probs.shape[0])
-
-    @property
-    def window_starts(self) -> list[int]:
-        """The distinct first frames of the windows, ascending."""
-        if self.window_start is None:
-            return [self.frames[0]]
-        return sorted({int(a) for a in self.window_start})
-
-    def edge_scores(
-        self, sample: int | None = None, edge_type: int | None = None
-    ) -> np.ndarray:
-        """Probability that each edge interacts: ``p(edge_type)`` when given, else
-        ``1 - p(no_edge_type)``.
-
-        Shapes:
-            returns ``[E]`` (of window ``sample``, or of the mean over windows).
-        """
-        p = self.mean_probs if sample is None else self.probs[sample]  # [E, K]
-        if edge_type is not None:
-            if not 0 <= edge_type < self.n_edge_types:
-                raise ValueError(
-                    f"edge_type must be in 0..{self.n_edge_types - 1}, got {edge_type}"
-                )
-            return p[:, edge_type]
-        if self.no_edge_type is None:
-            raise ValueError(
-                "which edge type means 'no interaction' is unknown (the run was trained "
-                "without model.skip_first); choose the type to score with edge_type=K"
-            )
-        return 1.0 - p[:, self.no_edge_type]
-
-    def true_graph(self) -> tuple[np.ndarray, np.ndarray] | None:
-        """The true edges beside the mean graph, or None when no truth is known.
-
-        Returns:
-            ``types [E]``: the label every window agrees on (-1: unknown, or the
-            windows disagree), and ``fraction [E]``: the fraction of the windows with
-            a known label in which the edge interacts (label != 0; NaN: unknown).
-        """
-        if self.true_edges is None or not (self.true_edges >= 0).any():
-            return None
-        t = self.true_edges  # [S', E]
-        known = t >= 0
-        n_known = known.sum(axis=0)  # [E]
-        lo = np.where(known, t, np.iinfo(np.int64).max).min(axis=0)
-        hi = np.where(known, t, -1).max(axis=0)
-        types = np.where((n_known > 0) & (lo == hi), hi, -1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            frac = ((t > 0) & known).sum(axis=0) / n_known
-        return types.astype(np.int64), np.where(n_known > 0, frac, np.nan)
-
-    def metrics(self) -> dict[str, Any] | None:
-        """Scores against the true edges (:func:`nri.metrics.graph_metrics`: accuracy,
-        AUROC and the trivial baselines), or None when no truth is known; computed
-        once (``edges.json`` and the command's line use the same)."""
-        return self._metrics
-
-    @cached_property
-    def _metrics(self) -> dict[str, Any] | None:
-        if self.true_edges is None or not (self.true_edges >= 0).any():
-            return None
-        return graph_metrics(self.probs, self.true_edges, self.no_edge_type)
-
-    def edge_list(self, sample: int | None = None) -> list[dict[str, Any]]:
-        """One dict per edge: sender, receiver (indices and names), ``probs`` per
-        type, the most likely ``type`` and, when known, ``p_interaction``,
-        ``true_type`` and ``true_fraction`` (of the mean graph, see
-        :meth:`true_graph`; of window ``sample`` its own label)."""
-        p = self.mean_probs if sample is None else self.probs[sample]
-        score = self.edge_scores(sample) if self.no_edge_type is not None else None
-        truth = self.true_graph()
-        if truth is not None and sample is not None:
-            assert self.true_edges is not None
-            own = self.true_edges[sample]
-            truth = own, np.where(own >= 0, (own > 0).astype(float), np.nan)
-        rows = []
-        for e, (j, i) in enumerate(
-            zip(self.send.tolist(), self.recv.tolist(), strict=True)
-        ):
-            row: dict[str, Any] = {
-                "sender": j,
-                "receiver": i,
-                "sender_name": self.object_names[j],
-                "receiver_name": self.object_names[i],
-                "probs": [float(v) for v in p[e]],
-                "type": int(p[e].argmax()),
-            }
-            if score is not None:
-                row["p_interaction"] = float(score[e])
-            if truth is not None:
-                kind, frac = int(truth[0][e]), float(truth[1][e])
-                row["true_type"] = None if kind < 0 else kind
-                row["true_fraction"] = None if np.isnan(frac) else frac
-            rows.append(row)
-        return rows
 
 
 def _window_starts(
@@ -283,72 +140,3 @@ def infer_edges(
         window_sample=sample,
         window_start=first,
     )
-
-
-# ------------------------------------------------------------------------- exports
-
-
-def _selected(
-    result: EdgeInference,
-    sample: int | None,
-    threshold: float | None,
-    edge_type: int | None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Edge indices kept, their probabilities ``[E', K]`` and scores ``[E']``."""
-    p = result.mean_probs if sample is None else result.probs[sample]  # [E, K]
-    known = edge_type is not None or result.no_edge_type is not None
-    score = result.edge_scores(sample, edge_type) if known else None
-    keep = np.arange(len(result.send))
-    if threshold is not None:
-        if score is None:
-            result.edge_scores(sample, edge_type)  # raises the explanation
-        assert score is not None
-        keep = np.flatnonzero(score >= threshold)
-    return keep, p[keep], None if score is None else score[keep]
-
-
-def to_networkx(
-    result: EdgeInference,
-    sample: int | None = None,
-    threshold: float | None = None,
-    edge_type: int | None = None,
-) -> Any:
-    """A ``networkx.DiGraph`` with an edge sender -> receiver per inferred edge.
-
-    Nodes ``0 .. N-1`` carry ``name``; edges carry ``probs`` (one per type), ``type``
-    (the most likely) and ``weight`` (the interaction score of
-    :meth:`EdgeInference.edge_scores`, when it is defined). With ``threshold`` only the
-    edges whose score is at least ``threshold`` are kept. ``sample=None`` uses the mean
-    over samples. networkx is optional: it is imported here.
-    """
-    try:
-        import networkx as nx
-    except ImportError:  # pragma: no cover - networkx is installed in development
-        raise ImportError(
-            "to_networkx needs networkx: pip install networkx (or use to_edge_index)"
-        ) from None
-    keep, p, score = _selected(result, sample, threshold, edge_type)
-    g = nx.DiGraph()
-    for i, name in enumerate(result.object_names):
-        g.add_node(i, name=name)
-    for k, e in enumerate(keep.tolist()):
-        attrs: dict[str, Any] = {"probs": p[k].tolist(), "type": int(p[k].argmax())}
-        if score is not None:
-            attrs["weight"] = float(score[k])
-        g.add_edge(int(result.send[e]), int(result.recv[e]), **attrs)
-    return g
-
-
-def to_edge_index(
-    result: EdgeInference,
-    sample: int | None = None,
-    threshold: float | None = None,
-    edge_type: int | None = None,
-) -> tuple[Tensor, Tensor]:
-    """PyTorch Geometric style ``(edge_index [2, E'], edge_attr [E', K])``: row 0 the
-    senders, row 1 the receivers, ``edge_attr`` the type probabilities; edges in
-    :mod:`nri.graph` order, filtered as in :func:`to_networkx`. Needs no PyG.
-    """
-    keep, p, _ = _selected(result, sample, threshold, edge_type)
-    index = np.stack([result.send[keep], result.recv[keep]])  # [2, E']
-    return torch.from_numpy(index.astype(np.int64)), torch.from_numpy(p.copy()).float()
