@@ -184,12 +184,13 @@ class Model:
             )
         )
         config = fitted_config(self._raw, self._given, train)
-        if run_dir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="nri-run-")
-            run_dir = Path(self._tmp.name) / "run"
+        tmp = None
+        if run_dir is None:  # kept until the next successful fit or the object's end
+            tmp = tempfile.TemporaryDirectory(prefix="nri-run-")
+            run_dir = Path(tmp.name) / "run"
         result = fit_run(config, run_dir, data=data, resume=resume)
-        self.run_dir_ = Path(result.run_dir)
-        self.run_ = load_run(self.run_dir_)
+        self.run_ = load_run(result.run_dir)
+        self.run_dir_, self._tmp = Path(result.run_dir), tmp
         return self
 
     # ----------------------------------------------------------------- inference
