@@ -157,6 +157,12 @@ def test_nrimpm_and_parts_by_keyword(data):
     rnn = Model(decoder="rnn", **TINY).fit(x[:12])
     assert rnn.run_.config.model_config.decoder == "rnn"
     assert type(nri.load(rnn.run_dir_)) is NRI
+    # a paper preset (49-frame window) on 12-frame samples: nri import's lengths
+    paper = NRI(preset="springs5", **TINY).fit(x[:12])
+    mc = paper.run_.config.model_config
+    assert (mc.n_timesteps, mc.pred_steps, mc.test_horizon) == (8, 7, 3)
+    with pytest.raises(ConfigError, match="n_timesteps"):
+        NRI(n_timesteps=40, **TINY).fit(x[:12])  # given: not refilled, refused
 
 
 def test_refusals(fitted, data):
