@@ -68,6 +68,18 @@ def test_round_trip(fitted, data, tmp_path):
     assert np.array_equal(again.forecast(x, steps=5), y)
     with pytest.raises(RunError, match="not empty"):
         fitted.save(path)
+    refit = nri.load(path).fit(x, edges=data[1])  # the run's settings, trained again
+    assert refit.run_.config.model_config == fitted.run_.config.model_config
+    assert np.allclose(refit.infer(x), g)  # same seed, same data: same weights
+
+
+def test_a_sample_is_the_mean_of_its_windows(fitted, data):
+    x, _ = data
+    w = fitted.run_.config.model_config.n_timesteps  # 8
+    long = np.concatenate([x[:3, :, :w], x[3:6, :, :w], x[:3, :, :2]], axis=2)
+    g = fitted.infer(long)  # frames 0..7 and 8..15 (the last 2 frames unread)
+    both = (fitted.infer(x[:3, :, :w]) + fitted.infer(x[3:6, :, :w])) / 2
+    assert np.allclose(g, both)
 
 
 def test_same_numbers_as_the_cli_paths(fitted, data, tmp_path):
