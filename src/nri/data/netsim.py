@@ -20,7 +20,8 @@ weights are label 1 (excitatory) and negative ones label 2 (inhibitory). Every
 subject must have the same graph (``graph=per_subject`` keeps each subject's own).
 
 Each subject's series ``[nodes, timepoints]`` is one feature per node (``bold``),
-cut into windows of ``--window`` frames (default 50), ``--stride`` apart (default: the
+cut into windows of ``--window`` frames (default 50, or the whole series when
+shorter), ``--stride`` apart (default: the
 window, no overlap). Splits (``split=subject``, the default) put whole subjects into
 train/valid/test (``valid_frac``, ``test_frac`` of the subjects, at least one each,
 drawn with ``seed``); ``split=window`` draws windows at random instead, so windows of
@@ -95,7 +96,7 @@ def read(
     if opts["graph"] == "shared":
         _check_shared(labels, subj.source)
     n_subj, n_nodes, n_time = subj.ts.shape
-    window = WINDOW if window is None else window
+    window = min(WINDOW, n_time) if window is None else window
     if window > n_time:
         raise DataError(
             f"{subj.source}: subjects have {n_time} time points; choose --window <= "
@@ -252,6 +253,7 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
     """The variables of a ``.mat`` (scipy) or ``.npz`` file."""
     if path.suffix.lower() == ".mat":
         from scipy.io import loadmat  # only for .mat files
+        from scipy.io.matlab import MatReadError
 
         try:
             return dict(loadmat(path))
@@ -259,6 +261,6 @@ def _arrays(path: Path) -> dict[str, np.ndarray]:
             raise DataError(
                 f"{path} is a MATLAB v7.3 (HDF5) file; save it with -v7 or as .npz"
             ) from None
-        except (ValueError, TypeError, OSError, EOFError) as err:
+        except (MatReadError, ValueError, TypeError, OSError, EOFError) as err:
             raise DataError(f"cannot read {path} as a .mat file: {err}") from None
     return npz_arrays(path, f"{SMITH} or {ACD}")
