@@ -200,3 +200,29 @@ def _dir(root: Path, names: list[str]) -> Path:
     for name in names:
         np.savez(d / name, data=_tracks(3, 0))
     return d
+
+
+def test_draw_court(zhan_dir: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from nri.plots_court import draw_court
+
+    s = read(zhan_dir)["test"]
+    edges = np.zeros((11, 11))
+    edges[2, 1] = 0.9  # offence1 -> offence2
+    edges[3, 3] = 1.0  # the diagonal is never drawn
+    edges[4, 0] = 0.4  # below 0.5: not drawn
+    ax = Figure().add_subplot()
+    draw_court(
+        ax, s.x[0], s.object_names, edges, {"feature_names": list(s.feature_names)}
+    )
+    arrows = [t for t in ax.texts if t.arrow_patch is not None]
+    assert len(arrows) == 1
+    assert ax.get_aspect() == 1.0
+    lo, hi = ax.get_xlim()
+    assert lo <= 0 and 47 <= hi < 60  # the half court, to scale
+    far = s.x[0].copy()
+    far[0, :, 0] = 80.0  # the ball past half court: the full court is drawn
+    ax = Figure().add_subplot()
+    draw_court(ax, far, s.object_names, None, {"feature_names": list(s.feature_names)})
+    assert ax.get_xlim()[1] >= 94
