@@ -32,7 +32,8 @@ class Format(NamedTuple):
         summary: one line for ``nri import --help`` and error messages.
         edges: what the format's edges mean, written into the data set's metadata
             (``"truth"``: the interactions that generated the data; ``"reference"``:
-            a plausible graph, e.g. a skeleton, that is not the generating one).
+            a plausible graph, e.g. a skeleton, that is not the generating one;
+            ``"none"``: the format has no graph, e.g. basketball tracks).
     """
 
     module: str
