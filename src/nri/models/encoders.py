@@ -2,6 +2,11 @@
 
 Equation numbers refer to the restatement of NRI in Chen et al. 2021 (NRI-MPM),
 Eqs. (1)-(3) and (8)-(11).
+
+Every encoder takes an optional ``edges`` (:class:`nri.graph.EdgeSet`, candidate
+edges; docs/scale.md): it then computes only the candidates' pairs and returns the
+full ``[B, E, K]`` layout with every other edge fixed to "no interaction"
+(:data:`NON_CANDIDATE_LOGITS`: type 0 with probability exactly 1).
 """
 
 from __future__ import annotations
@@ -16,6 +21,55 @@ from nri.nn.cnn import CNN, MIN_TIMESTEPS
 from nri.nn.mlp import MLP
 
 EdgeToNodeNorm = Literal["n_in", "n_nodes"]
+
+# the logits of an edge that is not a candidate: softmax gives exactly (1, 0, ..)
+# in float32 and float64 (exp(-1e4) underflows), and the value is finite so that
+# q log q and the KL stay 0 * finite = 0
+NON_CANDIDATE_LOGIT = -1.0e4
+
+
+def non_candidate_logits(n_edge_types: int) -> Tensor:
+    """``[K]``: ``(0, -1e4, ..., -1e4)``, the logits of a non-candidate edge."""
+    out = torch.full((n_edge_types,), NON_CANDIDATE_LOGIT)
+    out[0] = 0.0
+    return out
+
+
+def is_non_candidate(logits: Tensor) -> Tensor:
+    """Which edges carry exactly :func:`non_candidate_logits` (``[..., K] -> [...]``
+    bool); an encoder's own logits never equal them exactly."""
+    return (logits[..., 0] == 0) & (logits[..., 1:] == NON_CANDIDATE_LOGIT).all(-1)
+
+
+class _Pairs:
+    """Node-to-edge and edge-to-node on all pairs (the dense path, unchanged) or on
+    candidate slots (``edges``), and the map of the logits to the full layout."""
+
+    def __init__(
+        self, n: int, device: torch.device, edges: graph.EdgeSet | None, norm: str
+    ) -> None:
+        self.n, self.edges, self.norm = n, edges, norm
+        if edges is None:
+            self.send, self.recv = graph.fully_connected(n, device)
+        elif edges.n_nodes != n:
+            raise ValueError(f"edges are for {edges.n_nodes} nodes, x has {n}")
+
+    def n2e(self, h: Tensor) -> Tensor:  # [B, N, ..., H] -> [B, E or N*D, ..., 2H]
+        if self.edges is None:
+            return graph.node_to_edge(h, self.send, self.recv)
+        return graph.node_to_slots(h, self.edges)
+
+    def e2n(self, e: Tensor) -> Tensor:  # [B, E or N*D, H] -> [B, N, H]
+        if self.edges is None:
+            return graph.edge_to_node(e, self.recv, self.n, _norm(self.n, self.norm))
+        norm = "degree" if self.norm == "n_in" else float(self.n)  # type: ignore
+        return graph.slots_to_node(e, self.edges, norm)
+
+    def full(self, logits: Tensor) -> EncoderOutput:  # [B, E or N*D, K] -> full
+        if self.edges is None:
+            return _output(logits)
+        fill = non_candidate_logits(logits.shape[-1]).to(logits.device)
+        return _output(graph.slots_to_full(logits.float(), self.edges, fill))
 
 
 class EncoderOutput(NamedTuple):
@@ -71,7 +125,10 @@ class MLPEncoder(nn.Module):
             spec/nri.md 12).
 
     Shapes:
-        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``;
+        with ``edges`` (candidates) only their pairs are computed, the mean over
+        incoming edges is over the receiver's candidates, and the other edges get
+        :func:`non_candidate_logits`.
 
     Differences from the paper: Eq. 10 writes a plain sum over incoming edges; like the
     reference code we normalise it (by N - 1 by default, by N with the Q1 switch), and
@@ -105,7 +162,10 @@ class MLPEncoder(nn.Module):
         nn.init.constant_(self.fc_out.bias, 0.1)
 
     def forward(
-        self, x: Tensor, generator: torch.Generator | None = None
+        self,
+        x: Tensor,
+        generator: torch.Generator | None = None,
+        edges: graph.EdgeSet | None = None,
     ) -> EncoderOutput:
         # generator: the encoder interface's (nri.models.parts); deterministic here
         _check_x(x, self.n_features)
@@ -115,18 +175,17 @@ class MLPEncoder(nn.Module):
                 f"x must be [B, N, T, F] with T={self.n_timesteps} for the MLP "
                 f"encoder, got {tuple(x.shape)}"
             )
-        send, recv = graph.fully_connected(n, x.device)
+        pairs = _Pairs(n, x.device, edges, self.edge_to_node_norm)
         h = self.mlp1(x.reshape(b, n, t * f))  # [B, N, T*F] -> [B, N, H], time-major
-        e = self.mlp2(graph.node_to_edge(h, send, recv))  # [B, E, 2H] -> [B, E, H]
+        e = self.mlp2(pairs.n2e(h))  # [B, E, 2H] -> [B, E, H] (E: edges or slots)
         skip = e
         if self.factor:
-            norm = _norm(n, self.edge_to_node_norm)
-            v = graph.edge_to_node(e, recv, n, norm)  # [B, E, H] -> [B, N, H]
+            v = pairs.e2n(e)  # [B, E, H] -> [B, N, H]
             v = self.mlp3(v)  # [B, N, H]
-            e = torch.cat([graph.node_to_edge(v, send, recv), skip], -1)  # [B, E, 3H]
+            e = torch.cat([pairs.n2e(v), skip], -1)  # [B, E, 3H]
         else:
             e = torch.cat([self.mlp3(e), skip], dim=-1)  # [B, E, 2H]
-        return _output(self.fc_out(self.mlp4(e)))  # [B, E, K]
+        return pairs.full(self.fc_out(self.mlp4(e)))  # [B, E, K]
 
 
 class CNNEncoder(nn.Module):
@@ -147,7 +206,10 @@ class CNNEncoder(nn.Module):
         edge_to_node_norm: ``"n_in"`` (mean, default) or ``"n_nodes"`` (quirk Q1).
 
     Shapes:
-        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``;
+        with ``edges`` (candidates) only their pairs are computed, the mean over
+        incoming edges is over the receiver's candidates, and the other edges get
+        :func:`non_candidate_logits`.
 
     Differences from the paper: as for :class:`MLPEncoder` (normalised edge-to-node,
     skip connection). In the non-factor variant the reference builds ``mlp2`` and
@@ -179,7 +241,10 @@ class CNNEncoder(nn.Module):
         nn.init.constant_(self.fc_out.bias, 0.1)
 
     def forward(
-        self, x: Tensor, generator: torch.Generator | None = None
+        self,
+        x: Tensor,
+        generator: torch.Generator | None = None,
+        edges: graph.EdgeSet | None = None,
     ) -> EncoderOutput:
         # generator: the encoder interface's (nri.models.parts); deterministic here
         _check_x(x, self.n_features)
@@ -189,16 +254,15 @@ class CNNEncoder(nn.Module):
                 f"x must be [B, N, T, F] with T >= {MIN_TIMESTEPS} for the CNN "
                 f"encoder, got {tuple(x.shape)}"
             )
-        send, recv = graph.fully_connected(n, x.device)
-        pairs = graph.node_to_edge(x, send, recv)  # [B, E, T, 2F], sender first
+        ops = _Pairs(n, x.device, edges, self.edge_to_node_norm)
+        pairs = ops.n2e(x)  # [B, E, T, 2F], sender first (E: edges or slots)
         e_count = pairs.shape[1]
         seq = pairs.reshape(b * e_count, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
         e = self.cnn(seq).view(b, e_count, -1)  # [B*E, H] -> [B, E, H]
         e = self.mlp1(e)  # [B, E, H]
         if self.factor:
             skip = e
-            norm = _norm(n, self.edge_to_node_norm)
-            v = self.mlp2(graph.edge_to_node(e, recv, n, norm))  # [B, N, H]
-            e = torch.cat([graph.node_to_edge(v, send, recv), skip], -1)  # [B, E, 3H]
+            v = self.mlp2(ops.e2n(e))  # [B, N, H]
+            e = torch.cat([ops.n2e(v), skip], -1)  # [B, E, 3H]
             e = self.mlp3(e)  # [B, E, H]
-        return _output(self.fc_out(e))  # [B, E, K]
+        return ops.full(self.fc_out(e))  # [B, E, K]

@@ -8,6 +8,11 @@ an inter-edge sequence model over the N pooled nodes, and one Linear on
 ``a*(N-1) ..`` of ``graph.py``'s edge order, so ``[B, E, H]`` reshapes to
 ``[B, N, N-1, H]`` without an index. The sequence models and the GRU's reading
 orders are in :mod:`nri.models.ri_sequence`.
+
+On candidate edges (``edges``, :class:`nri.graph.EdgeSet`; docs/scale.md) the same
+blocks have ``D`` slots per receiver, ragged groups padded with a mask: the intra
+sequence model reads only the candidates, the pooling (Eq. 15) is their mean, and
+the edges that are not candidates are "no interaction" with probability 1.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from nri import graph
-from nri.models.encoders import EncoderOutput
+from nri.models.encoders import EncoderOutput, _Pairs, non_candidate_logits
 from nri.models.ri_sequence import (
     RIOrders,
     SelfAttention,
@@ -88,7 +93,9 @@ class RelationInteractionEncoder(nn.Module):
             (defect D3), from a generator seeded from OS entropy at every call.
 
     Shapes:
-        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``.
+        x ``[B, N, T, F]`` -> ``EncoderOutput(logits [B, E, K], q [B, E, K])``;
+        with ``edges`` the trunk and the relation interaction run on the ``N*D``
+        candidate slots and the result is mapped to the full layout.
 
     Differences from the paper: Eq. 10 sums, we take the mean (as the code); Eq. 11
     has no skip term, we concatenate ``e1`` (as the code); Eq. 17's MLP is one Linear
@@ -184,15 +191,16 @@ class RelationInteractionEncoder(nn.Module):
         """Whether the output depends on random orders (GRU relation interaction)."""
         return self.sequence_model == "gru" and self.relation_interaction != "none"
 
-    def trunk(self, x: Tensor) -> Tensor:
-        """Eqs. 8-11: ``e2 [B, E, H]`` from ``x [B, N, T, F]``."""
+    def trunk(self, x: Tensor, edges: graph.EdgeSet | None = None) -> Tensor:
+        """Eqs. 8-11: ``e2 [B, E, H]`` from ``x [B, N, T, F]`` (``[B, N*D, H]`` on
+        candidate slots)."""
         if x.ndim != 4 or x.shape[3] != self.n_features or x.shape[1] < 2:
             raise ValueError(
                 f"x must be [B, N, T, F] with N >= 2 and F={self.n_features}, "
                 f"got {tuple(x.shape)}"
             )
         b, n, t, f = x.shape
-        send, recv = graph.fully_connected(n, x.device)
+        ops = _Pairs(n, x.device, edges, "n_in")
         if self.reducer == "mlp":
             if t != self.n_timesteps:
                 raise ValueError(
@@ -200,45 +208,61 @@ class RelationInteractionEncoder(nn.Module):
                     f"reducer, got {tuple(x.shape)}"
                 )
             h = self.emb(x.reshape(b, n, t * f))  # [B, N, T*F] -> [B, N, H] (Eq. 8)
-            e1 = self.n2e_i(graph.node_to_edge(h, send, recv))  # [B, E, H] (Eq. 9)
+            e1 = self.n2e_i(ops.n2e(h))  # [B, E, H] (Eq. 9)
         else:
             if t < MIN_TIMESTEPS:
                 raise ValueError(
                     f"x must be [B, N, T, F] with T >= {MIN_TIMESTEPS} for the CNN "
                     f"reducer, got {tuple(x.shape)}"
                 )
-            pairs = graph.node_to_edge(x, send, recv)  # [B, E, T, 2F], sender first
+            pairs = ops.n2e(x)  # [B, E, T, 2F], sender first
             e = pairs.shape[1]
             seq = pairs.reshape(b * e, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
             e1 = self.n2e_i(self.cnn(seq).view(b, e, -1))  # [B, E, H] (Eqs. 8-9)
-        v = self.e2n(graph.edge_to_node(e1, recv, n, float(n - 1)))  # [B, N, H] Eq. 10
-        e2 = torch.cat([graph.node_to_edge(v, send, recv), e1], dim=-1)  # [B, E, 3H]
+        v = self.e2n(ops.e2n(e1))  # [B, N, H] Eq. 10 (mean over incoming)
+        e2 = torch.cat([ops.n2e(v), e1], dim=-1)  # [B, E, 3H]
         return self.n2e_o(e2)  # [B, E, H] (Eq. 11 with skip)
 
-    def interact(self, e2: Tensor, orders: RIOrders | None = None) -> Tensor:
-        """Eqs. 12-17: logits ``[B, E, K]`` from ``e2 [B, E, H]``."""
+    def interact(
+        self,
+        e2: Tensor,
+        orders: RIOrders | None = None,
+        edges: graph.EdgeSet | None = None,
+    ) -> Tensor:
+        """Eqs. 12-17: logits ``[B, E, K]`` from ``e2 [B, E, H]`` (on candidate
+        slots: ``[B, N*D, .]``, padding ignored, its logits meaningless)."""
         b, e, hdim = e2.shape
-        n = graph.n_nodes(e)
+        if edges is None:
+            n = graph.n_nodes(e)
+            d, mask = n - 1, None
+        else:
+            n, d = edges.n_nodes, edges.slots
+            mask = edges.mask.expand(b, n, d)  # [B, N, D]
         ri = self.relation_interaction
         if ri == "none":
             return self.fc_out(e2)  # [B, E, K]
         if self.random and orders is None:
             raise ValueError("the GRU relation interaction needs orders")
-        blocks = e2.view(b, n, n - 1, hdim)  # [B, E, H] -> [B, N, N-1, H] by receiver
+        blocks = e2.view(b, n, d, hdim)  # [B, E, H] -> [B, N, D, H] by receiver
         if self.intra is not None:
-            order = orders.intra.reshape(b * n, n - 1) if self.random else None
-            r1 = self.intra(blocks.reshape(b * n, n - 1, hdim), order)  # Eqs. 13-14
-            r1 = r1.view(b, n, n - 1, hdim)  # [B*N, N-1, H] -> [B, N, N-1, H]
+            order = orders.intra.reshape(b * n, d) if self.random else None
+            flat_mask = None if mask is None else mask.reshape(b * n, d)
+            r1 = self.intra(blocks.reshape(b * n, d, hdim), order, flat_mask)
+            r1 = r1.view(b, n, d, hdim)  # Eqs. 13-14: [B*N, D, H] -> [B, N, D, H]
         else:
             r1 = blocks  # "inter": the missing intra operation is the identity
         if self.inter is None:
             return self.fc_out(r1).view(b, e, -1)  # "intra": [B, E, K]
-        pooled = r1.mean(dim=2)  # [B, N, H] (Eq. 15)
+        if mask is None:
+            pooled = r1.mean(dim=2)  # [B, N, H] (Eq. 15)
+        else:  # Eq. 15 over the candidates of each receiver (0 without any)
+            w = mask[..., None].to(r1.dtype)  # [B, N, D, 1]
+            pooled = (r1 * w).sum(2) / w.sum(2).clamp(min=1)  # [B, N, H]
         r2 = self.inter(pooled, orders.inter if self.random else None)  # [B, N, H]
         if ri == "inter" and self.inter_only_reference:  # D1: one logit per receiver
-            return self.fc_out(r2)[:, :, None].expand(b, n, n - 1, -1).reshape(b, e, -1)
-        r2e = r2[:, :, None].expand(b, n, n - 1, hdim)  # [B, N, N-1, H] broadcast
-        out = self.fc_out(torch.cat([r1, r2e], dim=-1))  # [B, N, N-1, K] (Eq. 17)
+            return self.fc_out(r2)[:, :, None].expand(b, n, d, -1).reshape(b, e, -1)
+        r2e = r2[:, :, None].expand(b, n, d, hdim)  # [B, N, D, H] broadcast
+        out = self.fc_out(torch.cat([r1, r2e], dim=-1))  # [B, N, D, K] (Eq. 17)
         return out.view(b, e, -1)  # [B, E, K]
 
     def forward(
@@ -246,29 +270,36 @@ class RelationInteractionEncoder(nn.Module):
         x: Tensor,
         generator: torch.Generator | None = None,
         orders: RIOrders | None = None,
+        edges: graph.EdgeSet | None = None,
     ) -> EncoderOutput:
         if not self.orders_seeded:
             # D3 (reference): RI orders from a generator seeded from OS entropy at
             # every call (the encoder uses its generator for the orders only)
             generator = torch.Generator(device=x.device)
             generator.seed()
-        e2 = self.trunk(x)  # [B, E, H]
+        e2 = self.trunk(x, edges)  # [B, E, H] (or [B, N*D, H] on candidates)
         b, n = x.shape[:2]
+        ops = _Pairs(n, x.device, edges, "n_in")
+        mask = None if edges is None else edges.mask
         if not self.random:
-            logits = self.interact(e2).float()
-            return EncoderOutput(logits, torch.softmax(logits, dim=-1))
+            return ops.full(self.interact(e2, None, edges))
         if orders is not None or self.training or self.eval_samples == 1:
             if orders is None:
-                orders = random_orders(b, n, x.device, generator)
-            logits = self.interact(e2, orders).float()  # [B, E, K]
-            return EncoderOutput(logits, torch.softmax(logits, dim=-1))
+                orders = random_orders(b, n, x.device, generator, mask)
+            return ops.full(self.interact(e2, orders, edges))  # [B, E, K]
         q = torch.stack(
             [
-                torch.softmax(
-                    self.interact(e2, random_orders(b, n, x.device, generator)).float(),
-                    dim=-1,
-                )
+                ops.full(
+                    self.interact(
+                        e2, random_orders(b, n, x.device, generator, mask), edges
+                    )
+                ).q
                 for _ in range(self.eval_samples)
             ]
         ).mean(dim=0)  # [B, E, K]: q averaged over eval_samples orders
-        return EncoderOutput(torch.log(q), q)
+        logits = torch.log(q)
+        if edges is not None:  # non-candidates keep their exact logits, not log 0
+            fill = non_candidate_logits(logits.shape[-1]).to(logits)
+            cand = graph.candidate_mask(edges)[..., None]  # [B', E, 1]
+            logits = torch.where(cand, logits, fill)
+        return EncoderOutput(logits, q)

@@ -36,11 +36,21 @@ def random_orders(
     n: int,
     device: torch.device | str | None = None,
     generator: torch.Generator | None = None,
+    mask: Tensor | None = None,
 ) -> RIOrders:
     """Uniformly random orders: one per (sample, receiver) for intra, one per sample
-    for inter (argsort of uniform keys drawn from ``generator``; intra first)."""
-    keys = torch.rand(b, n, n - 1, device=device, generator=generator)
-    intra = keys.argsort(dim=-1)  # [B, N, N-1]
+    for inter (argsort of uniform keys drawn from ``generator``; intra first).
+
+    With ``mask [B', N, D]`` (candidate slots, :class:`nri.graph.EdgeSet`) the intra
+    orders are ``[B, N, D]`` and read the candidates first, in random order, then
+    the padding slots (whose outputs are ignored); a full mask with ``D = N - 1``
+    gives the same orders as no mask.
+    """
+    d = n - 1 if mask is None else mask.shape[-1]
+    keys = torch.rand(b, n, d, device=device, generator=generator)
+    if mask is not None:
+        keys = keys.masked_fill(~mask, 2.0)  # padding after every candidate
+    intra = keys.argsort(dim=-1)  # [B, N, D]
     inter = torch.rand(b, n, device=device, generator=generator).argsort(dim=-1)
     return RIOrders(intra, inter)
 
@@ -61,11 +71,15 @@ class SelfAttention(nn.Module):
         self.key = nn.Linear(hidden_dim, hidden_dim)
         self.value = nn.Linear(hidden_dim, hidden_dim)
 
-    def forward(self, h: Tensor) -> Tensor:
+    def forward(self, h: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``mask [M, L]`` bool: attend only to True positions (padding)."""
         q = torch.tanh(self.query(h))  # [M, L, H]
         k = torch.tanh(self.key(h))
         v = torch.tanh(self.value(h))
-        w = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(h.shape[-1]), dim=-1)
+        scores = q @ k.transpose(1, 2) / math.sqrt(h.shape[-1])  # [M, L, L]
+        if mask is not None:  # finite: a row of padding only stays finite (ignored)
+            scores = scores.masked_fill(~mask[:, None, :], -1e9)
+        w = torch.softmax(scores, dim=-1)
         return w @ v  # [M, L, L] @ [M, L, H] -> [M, L, H]
 
 
@@ -84,8 +98,14 @@ class SetSequence(nn.Module):
         hidden_dim: H.
         n_heads: attention heads of the transformer.
 
+    Padded sets: ``mask [M, L]`` (True = element) makes the attention and the
+    transformer ignore the padding; the GRU must read the padding last (orders
+    from :func:`random_orders` with a mask do), so that it cannot change the
+    outputs of the elements. The outputs at padding positions are not meaningful.
+
     Shapes:
-        h ``[M, L, H]``, order ``[M, L]`` int64 (gru only) -> ``[M, L, H]``.
+        h ``[M, L, H]``, order ``[M, L]`` int64 (gru only), mask ``[M, L]`` bool
+        -> ``[M, L, H]``.
     """
 
     def __init__(self, kind: SequenceModel, hidden_dim: int, n_heads: int = 4) -> None:
@@ -109,9 +129,16 @@ class SetSequence(nn.Module):
     def needs_order(self) -> bool:
         return self.kind == "gru"
 
-    def forward(self, h: Tensor, order: Tensor | None = None) -> Tensor:
-        if self.kind != "gru":
-            return self.seq(h)  # [M, L, H]
+    def forward(
+        self, h: Tensor, order: Tensor | None = None, mask: Tensor | None = None
+    ) -> Tensor:
+        if self.kind == "attention":
+            return self.seq(h, mask)  # [M, L, H]
+        if self.kind == "transformer":
+            if mask is None:
+                return self.seq(h)  # [M, L, H]
+            pad = ~mask & mask.any(-1, keepdim=True)  # an all-padding row: unmasked
+            return self.seq(h, src_key_padding_mask=pad)
         if order is None or order.shape != h.shape[:2]:
             raise ValueError(
                 f"the GRU relation interaction needs an order [M, L] = "

@@ -21,7 +21,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from nri import graph
-from nri.models.decoders import MLPDecoder, TypedEdgeMLP, _check_step
+from nri.models.decoders import (
+    MLPDecoder,
+    TypedEdgeMLP,
+    _check_step,
+    _sparse,
+    pass_messages,
+)
 from nri.nn.gru import FusedGRUCell
 
 STParts = Literal["both", "edge", "node"]
@@ -98,10 +104,18 @@ class STDecoder(nn.Module):
         skip_first: type 0 sends no message (its MLP exists but gets no gradient).
         st_parts: ``"both"``; ``"node"`` drops S_edge, ``"edge"`` drops S_node (the
             reference's ``RNNDEC(option=...)``; not in the paper).
+        edge_chunk: at most this many edges' messages (and edge-GRU updates) at a
+            time, recomputed in the backward pass
+            (:func:`~nri.models.decoders.pass_messages`; None: all at once).
 
     Shapes:
         step: x_t ``[B, N, F]`` or ``[B, N, S, F]``, z ``[B, E, K]``, state
-        :class:`STState` or None -> (x_next like x_t, :class:`STState`).
+        :class:`STState` or None -> (x_next like x_t, :class:`STState`). With
+        ``edges`` (candidate slots): z ``[B, N*D, K]`` and the edge state
+        ``[B, N*D, (S,) H]`` in their slot layout; only candidates enter the mean
+        of Eq. 23 (still divided by N - 1). Non-candidates have no edge state at
+        all, so this is not the dense model with them set to type 0 (there the
+        edge GRU of a silent edge still sends ``GRU(0, m^{t-1})``).
 
     Differences from the paper: Eqs. 21 and 23 write sums, the code (and we) divide the
     messages by K' and average over incoming edges; Eqs. 22 and 24 suggest a history
@@ -120,8 +134,10 @@ class STDecoder(nn.Module):
         dropout: float = 0.0,
         skip_first: bool = False,
         st_parts: STParts = "both",
+        edge_chunk: int | None = None,
     ) -> None:
         super().__init__()
+        self.edge_chunk = edge_chunk
         if st_parts not in ("both", "edge", "node"):
             raise ValueError(
                 f"st_parts must be 'both', 'edge' or 'node', got {st_parts!r}"
@@ -156,23 +172,44 @@ class STDecoder(nn.Module):
         return self.out_fc3(h)  # [B, N, *, F]
 
     def _spatial(
-        self, x_t: Tensor, z: Tensor, state: STState | None
+        self,
+        x_t: Tensor,
+        z: Tensor,
+        state: STState | None,
+        edges: graph.EdgeSet | None = None,
     ) -> tuple[Tensor, Tensor, Tensor]:
         """Steps 1-4: returns ``m^t [B, E, *, H]``, ``[x, M] [B, N, *, F+H]``, ``c^t``."""
-        _check_step(x_t, z, self.n_features, self.n_edge_types)
+        _check_step(x_t, z, self.n_features, self.n_edge_types, edges)
         n = x_t.shape[1]
-        send, recv = graph.fully_connected(n, x_t.device)
         n_used = self.n_edge_types - self.msg.first_type
         zs = z / n_used if n_used > 1 else z  # [B, E, K]: Eq. 21 divided by K'
         h_in = self._msg_input(x_t)  # [B, N, *, D]
-        msg = self.msg(
-            h_in, zs, send, recv, self.dropout, self.training
-        )  # [B, E, *, H]
-        if state is not None and self.gru_edge is not None:
-            msg = _gru(self.gru_edge, msg, state.edge)  # Eq. 22: [B, E, *, H]
-        agg = graph.edge_to_node(
-            msg, recv, n, float(n - 1)
-        )  # Eq. 23 mean: [B, N, *, H]
+        slots = _sparse(x_t, edges, self.edge_chunk)
+        gru_edge = self.gru_edge if state is not None else None
+        if slots is not None:
+            update, edge_state = None, None
+            if gru_edge is not None and state is not None:
+                edge_state = state.edge
+
+                def update(m: Tensor, s: Tensor) -> Tensor:
+                    return _gru(gru_edge, m, s)  # Eq. 22 on a chunk of slots
+
+            agg, kept = pass_messages(
+                self.msg, h_in, zs, slots, float(n - 1), self.dropout, self.training,
+                self.edge_chunk, update, edge_state, keep_messages=True,
+            )  # fmt: skip
+            assert kept is not None
+            msg = kept  # the next step's edge state [B, N*D, *, H]
+        else:
+            send, recv = graph.fully_connected(n, x_t.device)
+            msg = self.msg(
+                h_in, zs, send, recv, self.dropout, self.training
+            )  # [B, E, *, H]
+            if gru_edge is not None:
+                msg = _gru(gru_edge, msg, state.edge)  # Eq. 22: [B, E, *, H]
+            agg = graph.edge_to_node(
+                msg, recv, n, float(n - 1)
+            )  # Eq. 23 mean: [B, N, *, H]
         cat = torch.cat([x_t, agg.to(x_t.dtype)], dim=-1)  # [B, N, *, F + H]
         c = cat
         if state is not None and self.gru_node is not None:
@@ -180,10 +217,14 @@ class STDecoder(nn.Module):
         return msg, cat, c
 
     def step(
-        self, x_t: Tensor, z: Tensor, state: STState | None = None
+        self,
+        x_t: Tensor,
+        z: Tensor,
+        state: STState | None = None,
+        edges: graph.EdgeSet | None = None,
     ) -> tuple[Tensor, STState]:
         """One prediction step; ``state=None`` starts a segment."""
-        msg, _, c = self._spatial(x_t, z, state)
+        msg, _, c = self._spatial(x_t, z, state, edges)
         return x_t + self._f_out(c), STState(msg, c)  # Eqs. 25-26
 
 
@@ -217,9 +258,13 @@ class STAttentionDecoder(STDecoder):
         skip_first: bool = False,
         embed_dim: int = 128,
         attention_dim: int = 256,
+        edge_chunk: int | None = None,
     ) -> None:
         self.embed_dim = embed_dim
-        super().__init__(n_features, n_edge_types, hidden_dim, dropout, skip_first)
+        super().__init__(
+            n_features, n_edge_types, hidden_dim, dropout, skip_first,
+            edge_chunk=edge_chunk,
+        )  # fmt: skip
         c, a = n_features + hidden_dim, attention_dim
         self.emb = nn.Linear(n_features, embed_dim)
         self.att_query = nn.Linear(c, a)
@@ -235,10 +280,14 @@ class STAttentionDecoder(STDecoder):
         return torch.cat([self.emb(x_t), x_t], dim=-1)  # [B, N, *, 128 + F]
 
     def step(
-        self, x_t: Tensor, z: Tensor, state: STState | None = None
+        self,
+        x_t: Tensor,
+        z: Tensor,
+        state: STState | None = None,
+        edges: graph.EdgeSet | None = None,
     ) -> tuple[Tensor, STState]:
         """One prediction step; ``state=None`` starts a segment (and its buffer)."""
-        msg, _, c = self._spatial(x_t, z, state)
+        msg, _, c = self._spatial(x_t, z, state, edges)
         k_c = F.relu(self.att_key(c))  # [B, N, *, A]
         v_c = F.relu(self.att_value(c))
         if state is None:
@@ -281,8 +330,10 @@ class GNNDecoder(MLPDecoder):
         hidden_dim: int = 256,
         dropout: float = 0.0,
         skip_first: bool = False,
+        edge_chunk: int | None = None,
     ) -> None:
         h = hidden_dim
         super().__init__(
-            n_features, n_edge_types, h, h, h, dropout, skip_first, mean_over_types=True
-        )
+            n_features, n_edge_types, h, h, h, dropout, skip_first,
+            mean_over_types=True, edge_chunk=edge_chunk,
+        )  # fmt: skip
