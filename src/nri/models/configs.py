@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from nri.models.candidates import check_settings as check_candidate_settings
 from nri.models.validation import check_fields, check_graph_and_rollout, check_parts
 
 __all__ = ["MPMConfig", "NRIConfig"]
@@ -58,6 +59,15 @@ class NRIConfig:
     eval_graph: Literal["sample", "argmax"] = "sample"  # Q13 test graph; "sample" = ref
     test_horizon: int = 20  # rollout length of the test protocol
     dynamic_graph: bool = False  # Q14, RNN decoder, test only: re-infer z every step
+    # candidate edges (docs/scale.md): "all" pairs (the papers), "knn" (the
+    # candidates_k nearest neighbours of each receiver over the encoder window) or
+    # a .npy/.csv file of one [N, N] 0/1 matrix [receiver, sender]; the other edges
+    # are "no interaction" with probability 1
+    candidates: str = "all"
+    candidates_k: int = 10
+    # decoder messages of at most this many edges at a time, recomputed in the
+    # backward pass (bounds a step's memory; None: all at once)
+    edge_chunk: int | None = None
     # reference quirks (spec/nri.md 12)
     edge_to_node_norm: Literal["n_in", "n_nodes"] = "n_in"  # Q1, reference: "n_nodes"
     rnn_agg_norm: Literal["n_in", "n_features"] = "n_in"  # Q2, reference: "n_features"
@@ -94,6 +104,7 @@ class NRIConfig:
             )
         check_parts(self)
         check_graph_and_rollout(self)
+        check_candidate_settings(self)
 
 
 @dataclass(frozen=True)
@@ -155,6 +166,15 @@ class MPMConfig:
     eval_graph: Literal["sample", "argmax"] = "sample"
     eval_encode_twice: bool = False  # D6, reference: True (rollout graph re-encoded)
     test_horizon: int = 20
+    # candidate edges (docs/scale.md): "all" pairs (the papers), "knn" (the
+    # candidates_k nearest neighbours of each receiver over the encoder window) or
+    # a .npy/.csv file of one [N, N] 0/1 matrix [receiver, sender]; the other edges
+    # are "no interaction" with probability 1
+    candidates: str = "all"
+    candidates_k: int = 10
+    # decoder messages of at most this many edges at a time, recomputed in the
+    # backward pass (bounds a step's memory; None: all at once)
+    edge_chunk: int | None = None
     # optimisation (read by nri.training)
     lr: float = 2.5e-4
     adam_eps: float = 1e-3  # = the reference's loss scale 1e-5 with eps 1e-8 (spec 5)
@@ -198,6 +218,7 @@ class MPMConfig:
             )
         check_parts(self)
         check_graph_and_rollout(self)
+        check_candidate_settings(self)
 
     @property
     def encoder_hidden_dim(self) -> int:

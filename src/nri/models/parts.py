@@ -57,6 +57,8 @@ PART_DEFAULTS: dict[str, Any] = {
     "ri_output": "linear",
     "ri_orders_seeded": True,
     "st_parts": "both",
+    # both families (docs/scale.md); other configs (baselines) get these
+    "edge_chunk": None,
 }
 
 
@@ -96,7 +98,7 @@ def mlp_decoder(c: Any) -> nn.Module:
     h = c.decoder_hidden_dim
     return MLPDecoder(
         c.n_features, c.n_edge_types, h, h, h, c.decoder_dropout, c.skip_first,
-        setting(c, "decoder_dropout_in_eval"),
+        setting(c, "decoder_dropout_in_eval"), edge_chunk=setting(c, "edge_chunk"),
     )  # fmt: skip
 
 
@@ -104,27 +106,28 @@ def rnn_decoder(c: Any) -> nn.Module:
     return RNNDecoder(
         c.n_features, c.n_edge_types, c.decoder_hidden_dim, c.decoder_dropout,
         c.skip_first, setting(c, "rnn_agg_norm"), setting(c, "decoder_dropout_in_eval"),
+        edge_chunk=setting(c, "edge_chunk"),
     )  # fmt: skip
 
 
 def st_decoder(c: Any) -> nn.Module:
     return STDecoder(
         c.n_features, c.n_edge_types, c.decoder_hidden_dim, c.decoder_dropout,
-        c.skip_first, setting(c, "st_parts"),
+        c.skip_first, setting(c, "st_parts"), edge_chunk=setting(c, "edge_chunk"),
     )  # fmt: skip
 
 
 def st_attention_decoder(c: Any) -> nn.Module:
     return STAttentionDecoder(
         c.n_features, c.n_edge_types, c.decoder_hidden_dim, c.decoder_dropout,
-        c.skip_first,
+        c.skip_first, edge_chunk=setting(c, "edge_chunk"),
     )  # fmt: skip
 
 
 def gnn_decoder(c: Any) -> nn.Module:
     return GNNDecoder(
         c.n_features, c.n_edge_types, c.decoder_hidden_dim, c.decoder_dropout,
-        c.skip_first,
+        c.skip_first, edge_chunk=setting(c, "edge_chunk"),
     )  # fmt: skip
 
 

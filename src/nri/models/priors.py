@@ -25,7 +25,8 @@ import torch
 from torch import Tensor, nn
 
 from nri import graph
-from nri.losses import kl_categorical, kl_categorical_uniform, symmetric_kl
+from nri.losses import KL_EPS, kl_categorical, kl_categorical_uniform, symmetric_kl
+from nri.models.encoders import is_non_candidate
 
 __all__ = [
     "DEGREE_EPS",
@@ -76,6 +77,19 @@ class CategoricalKL(nn.Module):
         self.register_buffer("log_prior", log_prior, persistent=False)
 
     def forward(self, logits: Tensor, q: Tensor) -> Tensor:
+        cand = ~is_non_candidate(logits)  # [B, E]: candidate edges (docs/scale.md)
+        if not bool(cand.all()):  # the fixed non-candidates are no variables
+            w = cand[..., None].float()  # [B, E, 1]
+            qf = q.float()
+            log_p = (
+                self.log_prior.to(qf)
+                if self.log_prior is not None
+                else qf.new_tensor(-math.log(q.shape[-1]))
+            )
+            if self.log_prior is None and not self.add_const:
+                log_p = qf.new_tensor(0.0)
+            kl = (w * qf * (torch.log(qf + KL_EPS) - log_p)).sum()
+            return kl / (q.shape[0] * graph.n_nodes(q.shape[1]))
         if self.log_prior is not None:
             return kl_categorical(q, self.log_prior)
         return kl_categorical_uniform(q, add_const=self.add_const)
@@ -99,6 +113,13 @@ class SymmetricKL(nn.Module):
 
     def forward(self, logits: Tensor, q: Tensor) -> Tensor:
         rev = graph.reverse_index(graph.n_nodes(q.shape[1]), q.device)
+        cand = ~is_non_candidate(logits)  # [B, E]
+        if not bool(cand.all()):  # only pairs with both directions candidates
+            both = (cand & cand.index_select(1, rev))[..., None].float()  # [B, E, 1]
+            qf = q.float()
+            log_q = torch.log(qf + KL_EPS)
+            kl = both * qf.index_select(1, rev) * (log_q.index_select(1, rev) - log_q)
+            return kl.sum() / (q.shape[0] * graph.n_nodes(q.shape[1]))
         return symmetric_kl(q, rev)
 
 

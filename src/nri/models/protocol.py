@@ -29,7 +29,8 @@ class EvalProtocol:
 
     def _eval_graph(self, logits: Tensor, generator: torch.Generator | None) -> Tensor:
         if (self.test_graph or self.config.eval_graph) == "argmax":
-            return F.one_hot(logits.argmax(-1), self.config.n_edge_types).float()
+            z = F.one_hot(logits.argmax(-1), self.config.n_edge_types).float()
+            return self.silence_non_candidates(z, logits)  # [B, E, K]
         return self.sample_edges(logits, True, generator)  # [B, E, K]
 
     @torch.no_grad()

@@ -8,17 +8,20 @@ NRI, NRI-MPM, SUGAR and the supervised / true-graph variants are choices of part
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from nri import graph
 from nri import rollout as ro
 from nri.losses import gaussian_nll
 from nri.metrics import batch_accuracy
-from nri.models.encoders import EncoderOutput
+from nri.models import candidates
+from nri.models.encoders import EncoderOutput, is_non_candidate
 from nri.models.outputs import CapabilityError, LossOutput
 from nri.models.priors import symmetrise
 from nri.models.protocol import EvalProtocol
@@ -69,6 +72,13 @@ class RelationalVAE(EvalProtocol, nn.Module):
         true_graph_logits: the true-graph scheme returns the label graph as its
             training ``logits`` (so validation logs edge metrics; NRI-MPM) or None
             (NRI's ``train_dec.py``).
+
+    Candidate edges (``config.candidates``, docs/scale.md): the encoder computes
+    only the candidates of the encoder window and gives every other edge the
+    logits :func:`~nri.models.encoders.non_candidate_logits` (q = one-hot of type
+    0, "no interaction", exactly); their samples ``z`` are the zero vector (they
+    send no message of any type), and the decoder passes messages on the support
+    of ``z`` only. The KL and symmetric priors count the candidates only.
 
     Shapes:
         x ``[B, N, T, F]``; logits, q, z ``[B, E, K]``; edge_types ``[B, E]``.
@@ -128,7 +138,14 @@ class RelationalVAE(EvalProtocol, nn.Module):
                 f"{type(self).__name__} (scheme {self.scheme!r}) has no encoder; it "
                 "infers no graph"
             )
-        if orders is None:
+        edges = candidates.candidate_edges(self.config, x)
+        if edges is not None:
+            logits, q = (
+                self.encoder(x, generator, edges=edges)
+                if orders is None
+                else self.encoder(x, generator, orders, edges=edges)
+            )
+        elif orders is None:
             logits, q = self.encoder(x, generator)
         else:
             logits, q = self.encoder(x, generator, orders)
@@ -149,7 +166,28 @@ class RelationalVAE(EvalProtocol, nn.Module):
         z = gumbel_softmax(logits, self.config.tau, hard, generator)
         if self._opt("hard_sym") and self._opt("hard_sym_shared_sample"):
             z = symmetrise(z)
-        return z
+        return self.silence_non_candidates(z, logits)
+
+    def silence_non_candidates(self, z: Tensor, logits: Tensor) -> Tensor:
+        """``z`` with the edges that are not candidates set to the zero vector (no
+        message of any type); unchanged when every pair is a candidate.
+
+        Shapes:
+            z, logits ``[B, E, K]`` -> ``[B, E, K]``.
+        """
+        if not candidates.active(self.config):
+            return z
+        return z * (~is_non_candidate(logits))[..., None].to(z.dtype)
+
+    def _step(self, z: Tensor) -> tuple[Callable[..., Any], Tensor]:
+        """The decoder's step and its ``z``: with candidate edges the step runs on
+        the slots of ``z``'s support (:func:`nri.graph.from_edge_mask`) and ``z`` is
+        mapped to them."""
+        dec = self._decoder()
+        if not candidates.active(self.config):
+            return dec.step, z
+        edges = graph.from_edge_mask(z.detach().ne(0).any(-1))  # [B, N, D]
+        return partial(dec.step, edges=edges), graph.full_to_slots(z, edges)
 
     def _decoder(self) -> nn.Module:
         if self.decoder is None:
@@ -169,10 +207,11 @@ class RelationalVAE(EvalProtocol, nn.Module):
         """
         dec = self._decoder()
         self._check_x(x, pred_steps + 1)
+        step, z = self._step(z)
         if dec.burn_in:
             burn_in = x.shape[2] - pred_steps
-            return ro.rollout_sequential(dec.step, x, z, burn_in_steps=burn_in)
-        return ro.rollout(dec.step, x, z, pred_steps)
+            return ro.rollout_sequential(step, x, z, burn_in_steps=burn_in)
+        return ro.rollout(step, x, z, pred_steps)
 
     def forecast(self, x_hist: Tensor, z: Tensor, n_steps: int) -> Tensor:
         """Roll out ``n_steps`` frames after the last frame of ``x_hist`` (a burn-in
@@ -183,7 +222,8 @@ class RelationalVAE(EvalProtocol, nn.Module):
         """
         dec = self._decoder()
         self._check_x(x_hist, 1)
-        return ro.forecast(dec.step, x_hist, z, n_steps, burn_in=dec.burn_in)
+        step, z = self._step(z)
+        return ro.forecast(step, x_hist, z, n_steps, burn_in=dec.burn_in)
 
     def _labels(self, edge_types: Tensor | None, shape: tuple[int, int]) -> Tensor:
         if edge_types is None:
@@ -219,6 +259,8 @@ class RelationalVAE(EvalProtocol, nn.Module):
         c = self.config
         logits, q = self.encode(x[:, :, : c.n_timesteps], generator)  # [B, E, K] x2
         labels = self._labels(edge_types, tuple(logits.shape[:2]))
+        if candidates.active(c):  # non-candidates are fixed: not trained on
+            labels = labels.masked_fill(is_non_candidate(logits), -1)
         scores = q if self._opt("supervised_double_softmax") else logits  # D2
         loss = F.cross_entropy(
             scores.reshape(-1, c.n_edge_types), labels.reshape(-1), ignore_index=-1
