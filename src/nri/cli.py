@@ -28,13 +28,17 @@ EXIT_SIGTERM = 143  # 128 + SIGTERM, what a shell reports for a job killed by it
 def _add_simulate(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "simulate",
-        help="simulate a data set (springs, charged, kuramoto) in the original NRI layout",
+        help="simulate a data set (springs, charged, kuramoto; netsims on a given "
+        "graph) in the original NRI layout",
         description="Simulate train/valid/test splits and write them in the original NRI "
         "file layout (loc_train_springs5.npy, ...) plus meta_<suffix>.json.",
     )
-    p.add_argument("system", choices=["springs", "charged", "kuramoto"])
+    p.add_argument("system", choices=["springs", "charged", "kuramoto", "netsims"])
     p.add_argument(
-        "--objects", type=positive_int, default=5, help="number of objects (5)"
+        "--objects",
+        type=positive_int,
+        default=None,
+        help="number of objects (5; a --graph file gives its own)",
     )
     p.add_argument(
         "--train", type=positive_int, default=50_000, help="training sims (50000)"
@@ -86,7 +90,8 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         "--interaction-strength",
         type=float,
         default=None,
-        help="spring constant / Coulomb constant / Kuramoto coupling (system default)",
+        help="spring constant / Coulomb constant / Kuramoto coupling / NetSim edge weight "
+        "(system default)",
     )
     p.add_argument(
         "--edge-prob",
@@ -99,6 +104,20 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="reproduce the original NRI generator bit for bit (slower; particles only)",
     )
+    p.add_argument(
+        "--graph",
+        default=None,
+        metavar="SPEC",
+        help="one graph for every simulation (springs, netsims): an [N, N] 0/1 .npy/.csv "
+        "indexed [receiver, sender], or er:p=0.2, ba:m=2, ws:k=4,p=0.1, "
+        "sbm:sizes=5+5,p_in=0.5,p_out=0.05 (networkx, seeded; docs/structinfer.md)",
+    )
+    p.add_argument(
+        "--graph-seed",
+        type=int,
+        default=None,
+        help="seed of --graph's generator (--seed)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_simulate)
 
@@ -106,8 +125,21 @@ def _add_simulate(sub: argparse._SubParsersAction) -> None:
 def _cmd_simulate(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from nri.sim.graphs import make_graph
     from nri.sim.io import DatasetConfig, write_dataset
 
+    graph = None
+    if args.graph is not None:
+        seed = args.seed if args.graph_seed is None else args.graph_seed
+        is_file = args.graph.endswith((".npy", ".csv")) or Path(args.graph).exists()
+        adj = make_graph(
+            args.graph, args.objects if is_file else args.objects or 5, seed
+        )
+        args.objects = adj.shape[0]
+        graph = tuple(tuple(float(v) for v in row) for row in adj)
+    elif args.graph_seed is not None:
+        raise ValueError("--graph-seed needs --graph")
+    args.objects = args.objects or 5
     cfg = DatasetConfig(
         system=args.system,
         n_objects=args.objects,
@@ -124,9 +156,22 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
         edge_prob=args.edge_prob,
         seed=args.seed,
         reference=args.reference,
+        graph=graph,
+        graph_source=args.graph,
     )
     for split in ("train", "test"):
         cfg.n_frames(split)  # validates length / sample_freq before any work
+    if cfg.system == "netsims":
+        from nri.sim.netsims import growth_rate
+
+        rate = growth_rate(cfg.system_config(), cfg.graph_array())  # type: ignore[arg-type]
+        if rate > 0:
+            print(
+                f"nri: notice: on this graph the NetSim states grow like exp({rate:.3g} t) "
+                "(as in the benchmark's files); --interaction-strength below 1 / the "
+                "largest eigenvalue of the graph gives decaying data",
+                file=sys.stderr,
+            )
     total = args.train + args.valid + args.test
     start = time.perf_counter()
     with tqdm(

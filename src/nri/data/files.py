@@ -68,7 +68,8 @@ def resolve_dataset(path: str | Path, suffix: str | None) -> tuple[Path, str]:
                 f"no data set in {root}: expected files such as edges_train_springs5.npy"
             )
         raise DataError(
-            f"{root} holds several data sets ({', '.join(found)}); choose one with --suffix"
+            f"{root} holds several data sets ({', '.join(found)}); choose one with "
+            "--suffix NAME (nri train: --set data.suffix=NAME)"
         )
     suffix = suffix.lstrip("_")
     if suffix not in found:
@@ -201,6 +202,8 @@ def system_of(root: Path, suffix: str, meta: dict[str, Any] | None) -> str:
         return str(meta["system"])
     if (root / f"feat_train_{suffix}.npy").exists():
         return CUSTOM
+    if (root / f"bold_train_{suffix}.npy").exists():
+        return "netsims"  # the StructInfer / DoSI NetSims layout
     for name in ("springs", "charged"):
         if suffix.startswith(name):
             return name

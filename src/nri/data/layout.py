@@ -23,6 +23,9 @@ from nri.data.files import CUSTOM, read_meta, read_split, resolve_dataset, syste
 from nri.data.labels import to_labels
 from nri.data.series import Series, make_series
 from nri.data.splits import SeriesSet
+from nri.data.structinfer import NETSIMS, is_structinfer, structinfer_meta
+from nri.data.structinfer import describe_diagonal as _describe_diagonal
+from nri.data.structinfer import read_split as _read_structinfer
 from nri.sim.io import SPLITS, marker_name
 
 KURAMOTO_FEATURES = ("dphi", "sin_phi", "phase", "omega")
@@ -141,6 +144,8 @@ def read_data_dir(
     if unknown:
         raise DataError(f"unknown split(s) {unknown}; choose from {SPLITS}")
 
+    if system == NETSIMS or is_structinfer(root, suffix):
+        return _read_structinfer_dir(root, suffix, splits, system, meta)
     raw = {s: read_split(root, suffix, s, system) for s in dict.fromkeys(splits)}
     first = "feat" if system in ("kuramoto", CUSTOM) else "edges"
     n_objects = {s: r[first].shape[1] for s, r in raw.items()}
@@ -184,6 +189,50 @@ def read_data_dir(
         name=suffix,
         system=system,
         feature_groups=groups,
+        meta=meta,
+        source=str(root),
+        label=f"data set {suffix} in {root}",
+    )
+
+
+def _read_structinfer_dir(
+    root: Path,
+    suffix: str,
+    splits: tuple[str, ...],
+    system: str,
+    meta: dict[str, Any] | None,
+) -> SeriesSet:
+    """A set in the StructInfer / DoSI layout (:mod:`nri.data.structinfer`)."""
+    if system not in ("springs", NETSIMS):
+        raise DataError(
+            f"data set {suffix} in {root} has one [N, N] graph per split (the "
+            "StructInfer layout), which is read for springs and netsims sets only; "
+            "name it springs<N>r<rep> or netsims<N>r<rep>"
+        )
+    read = {
+        s: _read_structinfer(root, suffix, s, system) for s in dict.fromkeys(splits)
+    }
+    n_objects = {s: r.x.shape[1] for s, r in read.items()}
+    if len(set(n_objects.values())) > 1:
+        raise DataError(
+            f"splits of {suffix} differ in the number of objects: {n_objects}"
+        )
+    n = next(iter(n_objects.values()))
+    diagonals = {s: r.diagonal for s, r in read.items()}
+    if meta is None:
+        meta = structinfer_meta(system, diagonals, n)
+    else:
+        meta = {**meta, "diagonal": _describe_diagonal(diagonals)}
+    names = ("bold",) if system == NETSIMS else ("x", "y", "vx", "vy")
+    out = {}
+    for s, r in read.items():
+        series = make_series(r.x, feature_names=names, source=f"{root} ({suffix}, {s})")
+        out[s] = replace(series, edges=r.labels)
+    return SeriesSet(
+        splits=out,
+        name=suffix,
+        system=system,
+        feature_groups=PARTICLE_GROUPS if system == "springs" else (0,),
         meta=meta,
         source=str(root),
         label=f"data set {suffix} in {root}",

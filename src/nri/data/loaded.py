@@ -120,6 +120,12 @@ class LoadedData:
         lo = ", ".join(f"{m:.4g}" for m in self.normalizer.mins)
         hi = ", ".join(f"{m:.4g}" for m in self.normalizer.maxs)
         lines.append(f"  normaliser (train) min [{lo}] max [{hi}]")
+        diagonal = (self.meta or {}).get("diagonal")
+        if isinstance(diagonal, dict) and diagonal.get("dropped"):
+            lines.append(
+                f"  graph: one [N, N] adjacency per split; its diagonal dropped "
+                f"({diagonal['nonzero']} non-zero entries, values {diagonal['values']})"
+            )
         return "\n".join(lines)
 
 

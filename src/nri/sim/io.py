@@ -3,7 +3,9 @@
 A data set is identified by a directory and a suffix (``springs5``, ``charged5``,
 ``kuramoto5``). Springs and charged sets are nine ``.npy`` files
 (``{loc,vel,edges}_{train,valid,test}_<suffix>.npy``); Kuramoto sets are six
-(``{feat,edges}_{split}_<suffix>.npy``, as NRI's ``load_kuramoto_data`` expects). Next to
+(``{feat,edges}_{split}_<suffix>.npy``, as NRI's ``load_kuramoto_data`` expects); NetSim-like
+sets (``netsims<n>``, on a given graph) are ``{bold,edges}_{split}_<suffix>.npy`` in the
+StructInfer benchmark's layout (``bold [S, T, 1, n]``). Next to
 them we write ``meta_<suffix>.json`` (generator, version, every parameter, seed).
 
 Writing is safe against interruption: arrays are filled chunk by chunk in memory-mapped
@@ -28,11 +30,12 @@ import numpy as np
 from nri.atomic import make_out_dir, write_json_atomic
 from nri.sim.charged import ChargedConfig
 from nri.sim.kuramoto import KuramotoConfig, simulate_kuramoto
+from nri.sim.netsims import NetSimConfig, simulate_netsims
 from nri.sim.particles import ParticleConfig, simulate
 from nri.sim.springs import SpringsConfig
 
 SPLITS = ("train", "valid", "test")
-SystemName = Literal["springs", "charged", "kuramoto"]
+SystemName = Literal["springs", "charged", "kuramoto", "netsims"]
 BLOCK = 1000  # simulations per independent random block (fast mode); part of the format
 
 
@@ -55,6 +58,11 @@ class DatasetConfig:
         seed: random seed. Same seed, same data.
         reference: reproduce the original NRI generator's files bit for bit (legacy
             NumPy stream, one simulation at a time, NumPy integrator). Particles only.
+        graph: one ``[n, n]`` 0/1 graph ([receiver, sender], zero diagonal) shared by
+            every simulation instead of random ones (springs, and required by
+            "netsims", the StructInfer NetSim-like model, :mod:`nri.sim.netsims`).
+        graph_source: where the graph came from (a file or a generator spec), for the
+            metadata.
     """
 
     system: SystemName = "springs"
@@ -73,16 +81,36 @@ class DatasetConfig:
     seed: int = 42
     reference: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    graph: tuple[tuple[float, ...], ...] | None = None
+    graph_source: str | None = None
 
     def __post_init__(self) -> None:
-        if self.system not in ("springs", "charged", "kuramoto"):
+        if self.system not in ("springs", "charged", "kuramoto", "netsims"):
             raise ValueError(
-                f"system must be springs, charged or kuramoto, got {self.system!r}"
+                "system must be springs, charged, kuramoto or netsims, got "
+                f"{self.system!r}"
             )
+        if self.system == "netsims" and self.graph is None:
+            raise ValueError(
+                "netsims simulates a given graph: add --graph FILE or a generator "
+                "such as --graph er:p=0.2"
+            )
+        if self.graph is not None:
+            if self.system not in ("springs", "netsims"):
+                raise ValueError(
+                    f"--graph works for springs and netsims, not {self.system} "
+                    "(charged relations come from the charges)"
+                )
+            g = self.graph_array()
+            if g.shape != (self.n_objects, self.n_objects):
+                raise ValueError(
+                    f"the graph has shape {g.shape} but there are {self.n_objects} "
+                    "objects"
+                )
         for name in ("n_train", "n_valid", "n_test"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.reference and self.system == "kuramoto":
+        if self.reference and self.system in ("kuramoto", "netsims"):
             raise ValueError(
                 "reference mode exists for springs and charged only (no original "
                 "Kuramoto generator was published); drop --reference"
@@ -90,6 +118,10 @@ class DatasetConfig:
         if not 0 <= self.seed < 2**32:
             raise ValueError(f"seed must be in [0, 2**32), got {self.seed}")
         self.system_config()  # validates the physical parameters
+
+    def graph_array(self) -> np.ndarray | None:
+        """The given graph as ``[n, n]`` float64, or None."""
+        return None if self.graph is None else np.array(self.graph, dtype=np.float64)
 
     @property
     def suffix(self) -> str:
@@ -106,8 +138,17 @@ class DatasetConfig:
         steps = self.length_test if split == "test" else self.length
         return self.system_config().n_frames(steps)  # type: ignore[union-attr]
 
-    def system_config(self) -> ParticleConfig | KuramotoConfig:
+    def system_config(self) -> ParticleConfig | KuramotoConfig | NetSimConfig:
         kw: dict[str, Any] = {"n_objects": self.n_objects, "edge_prob": self.edge_prob}
+        if self.system == "netsims":
+            if self.interaction_strength is not None:
+                kw["coupling"] = self.interaction_strength
+            return NetSimConfig(
+                **kw,
+                noise_std=self.noise_std,
+                sample_freq=self.sample_freq,
+                **self.extra,
+            )
         if self.system == "kuramoto":
             if self.interaction_strength is not None:
                 kw["coupling"] = self.interaction_strength
@@ -122,7 +163,9 @@ class DatasetConfig:
 
 def file_names(system: str, suffix: str, split: str) -> dict[str, str]:
     """Array name -> file name of one split."""
-    keys = ("feat", "edges") if system == "kuramoto" else ("loc", "vel", "edges")
+    keys = {"kuramoto": ("feat", "edges"), "netsims": ("bold", "edges")}.get(
+        system, ("loc", "vel", "edges")
+    )
     return {k: f"{k}_{split}_{suffix}.npy" for k in keys}
 
 
@@ -151,8 +194,13 @@ def _simulate_chunk(
         res = simulate_kuramoto(sys_cfg, n_sims, cfg.n_frames(split), rng)
         return {"feat": res.feat, "edges": res.edges}
     steps = cfg.length_test if split == "test" else cfg.length
+    graph = cfg.graph_array()
+    if isinstance(sys_cfg, NetSimConfig):
+        assert graph is not None and isinstance(rng, np.random.Generator)
+        bold = simulate_netsims(sys_cfg, graph, n_sims, steps, rng)
+        return {"bold": bold, "edges": np.repeat(graph[None], n_sims, axis=0)}
     integrator = "reference" if cfg.reference else "fast"
-    res = simulate(cfg.system, sys_cfg, n_sims, steps, rng, integrator)  # type: ignore[arg-type]
+    res = simulate(cfg.system, sys_cfg, n_sims, steps, rng, integrator, graph)  # type: ignore[arg-type]
     return {"loc": res.loc, "vel": res.vel, "edges": res.edges}
 
 
@@ -160,6 +208,8 @@ def _shapes(cfg: DatasetConfig, split: str) -> dict[str, tuple[int, ...]]:
     s, n, t = cfg.n_sims(split), cfg.n_objects, cfg.n_frames(split)
     if cfg.system == "kuramoto":
         return {"feat": (s, n, t, 4), "edges": (s, n, n)}
+    if cfg.system == "netsims":
+        return {"bold": (s, t, 1, n), "edges": (s, n, n)}
     return {"loc": (s, t, 2, n), "vel": (s, t, 2, n), "edges": (s, n, n)}
 
 

@@ -65,7 +65,8 @@ def _reflect_one(x: float, v: float, box: float) -> tuple[float, float, bool]:
 def _coefficients(charged, k, edges, loc, size):  # noqa: ANN001
     """Force coefficients ``C [n, n]`` (zero diagonal) of one simulation, into ``size``.
 
-    Springs: ``-k A``. Charged: ``k A / r2^1.5`` with ``r2`` computed as the original does
+    Springs: ``-k A`` (``A`` may be directed: a given graph, ``C[i, j]`` from
+    ``A[i, j]``). Charged: ``k A / r2^1.5`` with ``r2`` computed as the original does
     (``|p_i|^2 + |p_j|^2 - 2 p_i.p_j``); ``C`` is symmetric, so each pair is done once.
     """
     n = loc.shape[1]
@@ -78,10 +79,11 @@ def _coefficients(charged, k, edges, loc, size):  # noqa: ANN001
                 dot = loc[0, i] * loc[0, j] + loc[1, i] * loc[1, j]
                 r2 = sq_i + sq_j - 2.0 * dot
                 c = k * edges[i, j] / (r2 * np.sqrt(r2))
+                size[i, j] = c
+                size[j, i] = c
             else:
-                c = -k * edges[i, j]
-            size[i, j] = c
-            size[j, i] = c
+                size[i, j] = -k * edges[i, j]
+                size[j, i] = -k * edges[j, i]
 
 
 @numba.njit(cache=True)

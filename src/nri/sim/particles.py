@@ -143,8 +143,13 @@ def sample_init(
     n_sims: int,
     n_frames: int,
     rng: np.random.RandomState | np.random.Generator,
+    graph: np.ndarray | None = None,
 ) -> ParticleInit:
     """Draw graphs and initial states for ``n_sims`` simulations.
+
+    ``graph`` (springs only, ``[n, n]`` indexed [receiver, sender], zero diagonal)
+    replaces the random relations: every simulation gets it and no relation draws are
+    made (the other draws keep their order). Without it the draws are unchanged.
 
     With a legacy ``np.random.RandomState`` the draws are made one simulation at a time
     in the original generator's order (relations, positions, velocities, loc noise, vel
@@ -167,14 +172,19 @@ def sample_init(
         loc_noise = np.empty((n_sims, n_frames, 2, n))
         vel_noise = np.empty((n_sims, n_frames, 2, n))
         for s in range(n_sims):  # the legacy stream is defined one simulation at a time
-            draws[s] = rng.choice(values, size=shape, p=probs)
+            if graph is None:
+                draws[s] = rng.choice(values, size=shape, p=probs)
             loc[s] = rng.randn(2, n)
             vel[s] = rng.randn(2, n)
             loc_noise[s] = rng.randn(n_frames, 2, n)
             vel_noise[s] = rng.randn(n_frames, 2, n)
         loc *= cfg.loc_std
     elif isinstance(rng, np.random.Generator):
-        draws = np.where(rng.random((n_sims, *shape)) < 1.0 - p, values[0], values[2])
+        draws = (
+            np.where(rng.random((n_sims, *shape)) < 1.0 - p, values[0], values[2])
+            if graph is None
+            else None
+        )
         loc = rng.standard_normal((n_sims, 2, n)) * cfg.loc_std
         vel = rng.standard_normal((n_sims, 2, n))
         loc_noise = vel_noise = None
@@ -186,7 +196,14 @@ def sample_init(
             "rng must be np.random.RandomState (original stream) or "
             f"np.random.Generator, got {type(rng).__name__}"
         )
-    edges = _edges_from_draws(system, draws)
+    if graph is None:
+        edges = _edges_from_draws(system, draws)
+    else:
+        if system != "springs" or graph.shape != (n, n) or np.diagonal(graph).any():
+            raise ValueError(
+                f"a given graph must be a springs [{n}, {n}] matrix with zero diagonal"
+            )
+        edges = np.repeat(np.asarray(graph, dtype=np.float64)[None], n_sims, axis=0)
     vel = _unit_speed(vel, cfg.vel_norm)
     return ParticleInit(edges, loc, vel, loc_noise, vel_noise)
 
@@ -309,6 +326,7 @@ def simulate(
     n_steps: int,
     rng: np.random.RandomState | np.random.Generator,
     integrator: Literal["fast", "reference"] = "fast",
+    graph: np.ndarray | None = None,
 ) -> ParticleResult:
     """Draw and integrate ``n_sims`` simulations of ``n_steps`` steps each.
 
@@ -321,6 +339,8 @@ def simulate(
             ``Generator`` draws everything vectorised.
         integrator: "fast" (numba) or "reference" (NumPy, the original's exact
             operation order).
+        graph: springs on this ``[n, n]`` graph ([receiver, sender]: the force on i
+            sums over the j with ``graph[i, j] = 1``) instead of random ones.
 
     Shapes:
         returns loc, vel ``[S, T_save, 2, n]`` and edges ``[S, n, n]``.
@@ -328,7 +348,7 @@ def simulate(
     if n_sims < 1:
         raise ValueError(f"n_sims must be >= 1, got {n_sims}")
     t_save = cfg.n_frames(n_steps)
-    init = sample_init(system, cfg, n_sims, t_save, rng)
+    init = sample_init(system, cfg, n_sims, t_save, rng, graph)
     if integrator == "fast":
         loc, vel = integrate_fast(system, cfg, init, n_steps)
     elif integrator == "reference":
