@@ -51,12 +51,19 @@ def _read(path: str, mtime: float) -> np.ndarray:
             f"matrix with N >= 2, got shape {tuple(a.shape)}"
         )
     if not np.isin(a, (0.0, 1.0)).all():
-        bad = a[~np.isin(a, (0.0, 1.0))].ravel()[0]
+        bad = float(a[~np.isin(a, (0.0, 1.0))].ravel()[0])
         raise ValueError(
             f"model.candidates={path}: the candidate graph must hold only 0 and 1 "
-            f"(1 = candidate edge, [receiver, sender]), found {bad!r}"
+            f"(1 = candidate edge, [receiver, sender]), found {bad:g}"
         )
     out = a != 0
+    if out.diagonal().any():  # once per file (this reader is cached)
+        warnings.warn(
+            f"model.candidates={path}: {int(out.diagonal().sum())} self-loop(s) on "
+            "the diagonal are ignored (edges are pairs i != j)",
+            DataNotice,
+            stacklevel=4,
+        )
     out.setflags(write=False)
     return out
 
@@ -89,31 +96,32 @@ def read_candidate_graph(path: str | Path) -> np.ndarray:
 def check_settings(cfg: Any) -> None:
     """Config-time checks of ``candidates``, ``candidates_k`` and ``edge_chunk``
     (one line each); a candidate file is read and checked here, a 1 on its
-    diagonal gives a :class:`~nri.errors.DataNotice` that self-loops are ignored.
+    diagonal gives a :class:`~nri.errors.DataNotice` that self-loops are ignored
+    (once per file).
     """
+    from nri.config import ConfigError
+
     k = cfg.candidates_k
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"model.candidates_k must be an int >= 1, got {k!r}")
+        raise ConfigError(f"model.candidates_k must be an int >= 1, got {k!r}")
     chunk = cfg.edge_chunk
     if chunk is not None and (
         isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1
     ):
-        raise ValueError(f"model.edge_chunk must be null or an int >= 1, got {chunk!r}")
+        raise ConfigError(
+            f"model.edge_chunk must be null or an int >= 1, got {chunk!r}"
+        )
     if cfg.candidates != "all" and getattr(cfg, "dynamic_graph", False):
-        raise ValueError(
+        raise ConfigError(
             "model.dynamic_graph re-infers the graph at every step and needs "
             "model.candidates=all"
         )
     if cfg.candidates in ("all", "knn"):
         return
-    adj = read_candidate_graph(cfg.candidates)
-    if adj.diagonal().any():
-        warnings.warn(
-            f"model.candidates={cfg.candidates}: {int(adj.diagonal().sum())} "
-            "self-loop(s) on the diagonal are ignored (edges are pairs i != j)",
-            DataNotice,
-            stacklevel=2,
-        )
+    try:
+        read_candidate_graph(cfg.candidates)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
 
 
 def check_candidates(cfg: Any, n_nodes: int) -> None:

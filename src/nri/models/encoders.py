@@ -11,6 +11,7 @@ full ``[B, E, K]`` layout with every other edge fixed to "no interaction"
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, NamedTuple
 
 import torch
@@ -49,10 +50,24 @@ class _Pairs:
         self, n: int, device: torch.device, edges: graph.EdgeSet | None, norm: str
     ) -> None:
         self.n, self.edges, self.norm = n, edges, norm
+        self.valid: Tensor | None = None  # [B', N*D] where there is padding
         if edges is None:
             self.send, self.recv = graph.fully_connected(n, device)
         elif edges.n_nodes != n:
             raise ValueError(f"edges are for {edges.n_nodes} nodes, x has {n}")
+        elif not bool(edges.mask.all()):
+            self.valid = edges.flat_mask()
+
+    def rows(self, fn: Callable[[Tensor], Tensor], e: Tensor) -> Tensor:
+        """``fn`` on the candidates' rows only (``[B, E, ...] -> [B, E, ...']``):
+        the batch-norm statistics of the edge MLPs are the candidates' (padding
+        rows are 0)."""
+        if self.valid is None:
+            return fn(e)
+        v = self.valid.expand(e.shape[0], -1)  # [B, N*D]
+        out = fn(e[v])  # [M, ...']
+        zeros = out.new_zeros(*e.shape[:2], *out.shape[1:])
+        return zeros.index_put((v,), out)
 
     def n2e(self, h: Tensor) -> Tensor:  # [B, N, ..., H] -> [B, E or N*D, ..., 2H]
         if self.edges is None:
@@ -177,15 +192,15 @@ class MLPEncoder(nn.Module):
             )
         pairs = _Pairs(n, x.device, edges, self.edge_to_node_norm)
         h = self.mlp1(x.reshape(b, n, t * f))  # [B, N, T*F] -> [B, N, H], time-major
-        e = self.mlp2(pairs.n2e(h))  # [B, E, 2H] -> [B, E, H] (E: edges or slots)
+        e = pairs.rows(self.mlp2, pairs.n2e(h))  # [B, E, 2H] -> [B, E, H] (E: slots)
         skip = e
         if self.factor:
             v = pairs.e2n(e)  # [B, E, H] -> [B, N, H]
             v = self.mlp3(v)  # [B, N, H]
             e = torch.cat([pairs.n2e(v), skip], -1)  # [B, E, 3H]
         else:
-            e = torch.cat([self.mlp3(e), skip], dim=-1)  # [B, E, 2H]
-        return pairs.full(self.fc_out(self.mlp4(e)))  # [B, E, K]
+            e = torch.cat([pairs.rows(self.mlp3, e), skip], dim=-1)  # [B, E, 2H]
+        return pairs.full(self.fc_out(pairs.rows(self.mlp4, e)))  # [B, E, K]
 
 
 class CNNEncoder(nn.Module):
@@ -257,12 +272,15 @@ class CNNEncoder(nn.Module):
         ops = _Pairs(n, x.device, edges, self.edge_to_node_norm)
         pairs = ops.n2e(x)  # [B, E, T, 2F], sender first (E: edges or slots)
         e_count = pairs.shape[1]
-        seq = pairs.reshape(b * e_count, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
-        e = self.cnn(seq).view(b, e_count, -1)  # [B*E, H] -> [B, E, H]
-        e = self.mlp1(e)  # [B, E, H]
+        if ops.valid is None:
+            seq = pairs.reshape(b * e_count, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
+            e = self.cnn(seq).view(b, e_count, -1)  # [B*E, H] -> [B, E, H]
+        else:  # the candidates' rows: [M, T, 2F] -> [M, 2F, T] -> [M, H]
+            e = ops.rows(lambda p: self.cnn(p.transpose(1, 2)), pairs)
+        e = ops.rows(self.mlp1, e)  # [B, E, H]
         if self.factor:
             skip = e
             v = self.mlp2(ops.e2n(e))  # [B, N, H]
             e = torch.cat([ops.n2e(v), skip], -1)  # [B, E, 3H]
-            e = self.mlp3(e)  # [B, E, H]
+            e = ops.rows(self.mlp3, e)  # [B, E, H]
         return ops.full(self.fc_out(e))  # [B, E, K]

@@ -208,7 +208,7 @@ class RelationInteractionEncoder(nn.Module):
                     f"reducer, got {tuple(x.shape)}"
                 )
             h = self.emb(x.reshape(b, n, t * f))  # [B, N, T*F] -> [B, N, H] (Eq. 8)
-            e1 = self.n2e_i(ops.n2e(h))  # [B, E, H] (Eq. 9)
+            e1 = ops.rows(self.n2e_i, ops.n2e(h))  # [B, E, H] (Eq. 9)
         else:
             if t < MIN_TIMESTEPS:
                 raise ValueError(
@@ -217,11 +217,14 @@ class RelationInteractionEncoder(nn.Module):
                 )
             pairs = ops.n2e(x)  # [B, E, T, 2F], sender first
             e = pairs.shape[1]
-            seq = pairs.reshape(b * e, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
-            e1 = self.n2e_i(self.cnn(seq).view(b, e, -1))  # [B, E, H] (Eqs. 8-9)
+            if ops.valid is None:
+                seq = pairs.reshape(b * e, t, 2 * f).transpose(1, 2)  # [B*E, 2F, T]
+                e1 = self.n2e_i(self.cnn(seq).view(b, e, -1))  # [B, E, H] (Eqs. 8-9)
+            else:  # the candidates' rows only (batch-norm statistics)
+                e1 = ops.rows(lambda p: self.n2e_i(self.cnn(p.transpose(1, 2))), pairs)
         v = self.e2n(ops.e2n(e1))  # [B, N, H] Eq. 10 (mean over incoming)
         e2 = torch.cat([ops.n2e(v), e1], dim=-1)  # [B, E, 3H]
-        return self.n2e_o(e2)  # [B, E, H] (Eq. 11 with skip)
+        return ops.rows(self.n2e_o, e2)  # [B, E, H] (Eq. 11 with skip)
 
     def interact(
         self,

@@ -8,6 +8,7 @@ import torch
 from nri.config import ConfigError, RunConfig
 from nri.data.augment import BoxSymmetry
 from nri.data.dataset import DataError, LoadedData
+from nri.models.candidates import check_candidates
 
 __all__ = ["box_symmetry", "check_compatible", "check_labels", "check_lengths"]
 
@@ -47,6 +48,10 @@ def check_compatible(config: RunConfig, data: LoadedData) -> None:
             f"{mc.n_features}; set model.n_features={data.n_features} or use the matching preset"
         )
     check_lengths(config, data)
+    try:  # candidate edges: k < N - 1, a candidate file of N objects (docs/scale.md)
+        check_candidates(mc, data.n_objects)
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     for split in ("train", "valid"):
         if split in data.splits:
             check_labels(
