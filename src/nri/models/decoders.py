@@ -188,6 +188,7 @@ def pass_messages(
     terms = mlp.node_terms(h)
     send, mask = edges.flat_send(), edges.flat_mask()  # [B', N*D]
     step = n if not edge_chunk else max(1, min(n, edge_chunk // d))
+    padded = not bool(mask.all())
     aggs, msgs = [], []
     for r0 in range(0, n, step):
         r1 = min(n, r0 + step)
@@ -206,8 +207,10 @@ def pass_messages(
             m = m.view(b, (r1 - r0) * d, *extra, m.shape[-1])  # [B, e, *, Mo]
             if edge_update is not None and st is not None:
                 m = edge_update(m, st)
-            w = mask[:, sl].view(mask.shape[0], r1 - r0, d, *([1] * (m.ndim - 2)))
-            blocks = m.view(b, r1 - r0, d, *m.shape[2:]) * w.to(m.dtype)
+            blocks = m.view(b, r1 - r0, d, *m.shape[2:])
+            if padded:  # padding slots send nothing (also after the edge GRU)
+                w = mask[:, sl].view(mask.shape[0], r1 - r0, d, *([1] * (m.ndim - 2)))
+                blocks = blocks * w.to(m.dtype)
             agg = blocks.sum(dim=2)  # [B, r1-r0, *, Mo]
             return agg / norm if norm != 1.0 else agg, m
 
