@@ -142,9 +142,30 @@ def test_train_and_evaluate_round_trip(tmp_path, capsys):
     run = tmp_path / "run"
     rc = main(["train", "--preset", "cpu", "--data", str(tmp_path / "d"), "--out",
                str(run), "--epochs", "1", "--set", "model.n_features=1",
-               "--set", "train.batch_size=4"])  # fmt: skip
+               "--set", "train.batch_size=4", "--set", "model.skip_first=true"])  # fmt: skip
     assert rc == 0, capsys.readouterr().err
     m = json.loads((run / "metrics.json").read_text())
     assert m["suffix"] == "netsims5r1" and m["n_samples"] == SIMS["test"]
     assert 0.0 <= m["auroc"] <= 1.0
+    for key in ("auroc_per_sample", "auroc_aggregate", "auroc_aggregate_logit"):
+        assert 0.0 <= m[key] <= 1.0  # one graph shared by every test sample
     assert main(["evaluate", str(run)]) == 0
+    out = tmp_path / "inf"
+    assert main(["infer", str(run), "--data", str(tmp_path / "d"), "--split", "test",
+                 "--aggregate", "--out", str(out)]) == 0  # fmt: skip
+    assert "AUROC per window" in capsys.readouterr().out
+    probs = np.load(out / "edges.npz")["probs"]  # [windows, E, K]
+    send, recv = graph.fully_connected_np(N)
+    mat = np.load(out / "graph.npy")
+    np.testing.assert_allclose(mat[recv, send], 1 - probs[..., 0].mean(0), rtol=1e-12)
+    doc = json.loads((out / "edges.json").read_text())
+    assert doc["metrics"]["auroc_aggregate"] is not None
+
+    import nri
+
+    est = nri.load(run)
+    x = read_data_dir(tmp_path / "d").splits["test"].x
+    per_sample = est.infer(x)  # [S, N, N, K]
+    np.testing.assert_allclose(
+        est.infer(x, aggregate=True), (1 - per_sample[..., 0]).mean(0) * (1 - np.eye(N))
+    )

@@ -90,6 +90,16 @@ def _add_infer(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--show", type=_int_at_least(0), default=10, help="edges printed (10)"
     )
+    p.add_argument(
+        "--aggregate",
+        nargs="?",
+        const="mean",
+        default=None,
+        choices=["mean", "logit"],
+        help="one graph for data whose samples share it: pool every window's "
+        "posterior (mean, or logit: the normalised geometric mean) and write "
+        "graph.npy/.csv/.graphml ([N, N] P(interaction), [receiver, sender])",
+    )
     p.set_defaults(func=_cmd_infer)
 
 
@@ -125,10 +135,26 @@ def _truth_line(m: dict[str, Any]) -> str:
     )
 
 
+def _aggregate_line(result: Any, method: str) -> str:
+    """What the one graph is and, with a shared truth, the benchmark's AUROCs."""
+    line = f"one graph = the {method} pool of the {result.n_windows} windows"
+    m = result.metrics()
+    if m is not None and m.get("auroc_per_sample") is not None:
+
+        def fmt(v: Any) -> str:
+            return "n/a" if v is None or v != v else f"{v:.4f}"
+
+        line += (
+            f"; AUROC per window {fmt(m['auroc_per_sample'])}, of the pooled graph: "
+            f"mean {fmt(m['auroc_aggregate'])}, logit {fmt(m['auroc_aggregate_logit'])}"
+        )
+    return line
+
+
 def _cmd_infer(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from nri.exports import write_edges
+    from nri.exports import write_edges, write_graph
     from nri.infer import infer_edges
 
     with _output_dir(args.out or args.run / "infer") as out:
@@ -137,9 +163,19 @@ def _cmd_infer(args: argparse.Namespace) -> int:
             stride=args.stride, allow_other_objects=args.any_objects,
             true_edges=args.edges,
         )  # fmt: skip
+        if args.aggregate is not None and result.no_edge_type is None:
+            raise ValueError(
+                "--aggregate scores P(interaction), but this run's edge types have no "
+                "fixed meaning (trained without model.skip_first; train with --set "
+                "model.skip_first=true, as the springs/kuramoto presets do)"
+            )
         with _writing(out):
             paths = write_edges(result, out)
+            if args.aggregate is not None:
+                paths.update(write_graph(result, out, args.aggregate))
     print(_windows_line(result))
+    if args.aggregate is not None:
+        print(_aggregate_line(result, args.aggregate))
     what = (
         f"the mean over the {result.n_windows} windows (per-window graphs: edges.npz)"
         if result.n_windows > 1

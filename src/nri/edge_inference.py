@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 
+from nri import graph
+from nri.aggregate import aggregate_probs, graph_level_metrics
 from nri.metrics import graph_metrics
 
 __all__ = ["EdgeInference"]
@@ -69,16 +71,40 @@ class EdgeInference:
             return [self.frames[0]]
         return sorted({int(a) for a in self.window_start})
 
+    def aggregate(self, method: str = "mean") -> np.ndarray:
+        """One posterior for all windows, for data whose samples share one graph:
+        ``"mean"`` (= :attr:`mean_probs`) or ``"logit"`` (the normalised geometric
+        mean, :func:`nri.aggregate.aggregate_probs`).
+
+        Shapes:
+            returns ``[E, K]``.
+        """
+        return (
+            self.mean_probs if method == "mean" else aggregate_probs(self.probs, method)
+        )
+
+    def graph_matrix(
+        self, method: str = "mean", edge_type: int | None = None
+    ) -> np.ndarray:
+        """The one graph as an ``[N, N]`` matrix of interaction probabilities
+        (:meth:`edge_scores` of the ``method`` pool), indexed ``[receiver, sender]``,
+        diagonal 0."""
+        return graph.to_dense_np(self.edge_scores(None, edge_type, method), fill=0.0)
+
     def edge_scores(
-        self, sample: int | None = None, edge_type: int | None = None
+        self,
+        sample: int | None = None,
+        edge_type: int | None = None,
+        method: str = "mean",
     ) -> np.ndarray:
         """Probability that each edge interacts: ``p(edge_type)`` when given, else
         ``1 - p(no_edge_type)``.
 
         Shapes:
-            returns ``[E]`` (of window ``sample``, or of the mean over windows).
+            returns ``[E]`` (of window ``sample``, or of the pool ``method`` of all
+            windows, :meth:`aggregate`).
         """
-        p = self.mean_probs if sample is None else self.probs[sample]  # [E, K]
+        p = self.aggregate(method) if sample is None else self.probs[sample]  # [E, K]
         if edge_type is not None:
             if not 0 <= edge_type < self.n_edge_types:
                 raise ValueError(
@@ -114,15 +140,26 @@ class EdgeInference:
 
     def metrics(self) -> dict[str, Any] | None:
         """Scores against the true edges (:func:`nri.metrics.graph_metrics`: accuracy,
-        AUROC and the trivial baselines), or None when no truth is known; computed
-        once (``edges.json`` and the command's line use the same)."""
+        AUROC and the trivial baselines; :func:`nri.aggregate.graph_level_metrics`:
+        the AUROC per window and of the pooled graph when the windows share one),
+        or None when no truth is known; computed once (``edges.json`` and the
+        command's line use the same)."""
         return self._metrics
 
     @cached_property
     def _metrics(self) -> dict[str, Any] | None:
         if self.true_edges is None or not (self.true_edges >= 0).any():
             return None
-        return graph_metrics(self.probs, self.true_edges, self.no_edge_type)
+        out = graph_metrics(self.probs, self.true_edges, self.no_edge_type)
+        t = self.true_edges
+        if self.no_edge_type == 0:
+            scores = 1.0 - self.probs[..., 0]  # [S', E]
+        elif out["n_classes"] == 2:  # the types the permutation maps to label 1
+            scores = self.probs[..., np.array(out["perm_mapping"]) == 1].sum(-1)
+        else:
+            return out
+        out.update(graph_level_metrics(scores, t))
+        return out
 
     def edge_list(self, sample: int | None = None) -> list[dict[str, Any]]:
         """One dict per edge: sender, receiver (indices and names), ``probs`` per

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from nri import graph
+from nri.aggregate import METHODS
 from nri.config import RunConfig
 from nri.data.errors import DataError
 from nri.data.files import CUSTOM
@@ -203,7 +203,7 @@ class Model:
         return self.run_
 
     def infer(
-        self, X: Any, aggregate: bool = False, edge_type: int | None = None
+        self, X: Any, aggregate: bool | str = False, edge_type: int | None = None
     ) -> np.ndarray:
         """Edge-type probabilities ``q(z | x)`` of every sample.
 
@@ -219,7 +219,9 @@ class Model:
                 samples (and windows) of ``P(type != 0)`` = ``1 - P(no interaction)``
                 (type 0 means "no interaction" in runs trained with
                 ``skip_first=True``, as the springs/Kuramoto presets), or of
-                ``P(type = edge_type)`` when ``edge_type`` is given.
+                ``P(type = edge_type)`` when ``edge_type`` is given. ``"logit"``
+                pools by the normalised geometric mean instead (the mean of the
+                log-odds for two types; :mod:`nri.aggregate`), ``"mean"`` = True.
             edge_type: the type scored by ``aggregate`` (needed for runs trained
                 without ``skip_first``, whose types have no fixed meaning).
 
@@ -237,7 +239,12 @@ class Model:
         series = _series(X, "X")
         result = infer_edges(run, series)
         if aggregate:  # every sample has the same number of windows
-            return graph.to_dense_np(result.edge_scores(None, edge_type), fill=0.0)
+            method = "mean" if aggregate is True else str(aggregate)
+            if method not in METHODS:
+                raise ValueError(
+                    f"aggregate must be True, 'mean' or 'logit', got {aggregate!r}"
+                )
+            return result.graph_matrix(method, edge_type)
         s, k = series.n_samples, result.n_edge_types
         q = np.zeros((s, result.probs.shape[1], k))  # [S, E, K]
         sample = result.window_sample

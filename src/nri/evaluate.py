@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 
+from nri.aggregate import graph_level_metrics
 from nri.atomic import write_text_atomic
 from nri.data.dataset import (
     LoadedData,
@@ -33,6 +34,10 @@ from nri.training.run_dir import RunError, load_run, run_data_path
 
 MAX_EVAL_BATCH = 256  # the papers' evaluation batch, for up to REF_OBJECTS objects
 REF_OBJECTS = 10
+
+
+# per-sample and one-graph AUROCs (nri.aggregate.graph_level_metrics)
+GRAPH_LEVEL = ("auroc_per_sample", "auroc_aggregate", "auroc_aggregate_logit")
 
 
 def eval_batch_size(train_batch: int, n_train: int | None, n_eval: int) -> int:
@@ -127,7 +132,11 @@ def evaluate_run(
         With true edges also ``acc_interaction`` (``skip_first`` runs: type 0 = no
         interaction against any other type; None otherwise), the trivial baselines
         ``acc_all_no_edge`` and ``acc_all_edge``, ``n_label_classes`` and
-        ``headline``: the accuracy :func:`format_metrics` prints first.
+        ``headline``: the accuracy :func:`format_metrics` prints first; and the
+        AUROCs of :func:`nri.aggregate.graph_level_metrics`: ``auroc_per_sample``
+        (the StructInfer benchmark's metric) and, when every sample has the same
+        graph, ``auroc_aggregate`` / ``auroc_aggregate_logit`` (of the pooled graph;
+        None otherwise).
 
     Raises:
         RunError: data that cannot be found or do not fit the run; an out-of-memory
@@ -231,6 +240,9 @@ def evaluate_run(
     else:
         edge_metrics = edges.compute()
         _, mapping = edges.permutation()
+        scored = edges.interaction_scores()
+        if scored is not None:  # per-sample AUROC, one graph per data set
+            edge_metrics.update(graph_level_metrics(*(t.numpy() for t in scored)))
     horizon = mse.compute().tolist()
     has_edges = bool(edge_metrics["n_edges"] > 0)  # any known label
     result: dict[str, Any] = {
@@ -238,6 +250,10 @@ def evaluate_run(
         "acc_perm": edge_metrics["acc_perm"] if has_edges else None,
         "perm_mapping": list(mapping) if has_edges else None,
         "auroc": edge_metrics["auroc"] if has_edges else None,
+        **{
+            key: _defined(edge_metrics.get(key, math.nan), has_edges)
+            for key in GRAPH_LEVEL
+        },
         "acc_interaction": _defined(
             edge_metrics.get("acc_interaction", math.nan), has_edges
         ),
@@ -313,6 +329,16 @@ def format_metrics(m: dict[str, Any]) -> str:
                 *[r for r in rows if r[0] != inter[0]],
             ]
         rows.append(("AUROC", _fmt(m["auroc"], ".4f")))
+        if m.get("auroc_per_sample") is not None:
+            rows.append(("AUROC per sample (mean)", _fmt(m["auroc_per_sample"], ".4f")))
+        if m.get("auroc_aggregate") is not None:
+            rows.append(
+                (
+                    "AUROC of the one graph (mean / logit pool)",
+                    f"{_fmt(m['auroc_aggregate'], '.4f')} / "
+                    f"{_fmt(m.get('auroc_aggregate_logit'), '.4f')}",
+                )
+            )
         if m.get("acc_all_no_edge") is not None:
             rows.append(
                 (

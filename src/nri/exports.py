@@ -1,5 +1,6 @@
 """Files of ``nri infer`` and ``nri forecast``: NPZ arrays, a JSON and a CSV edge list,
-a long-format CSV forecast. Every file is written to a temporary name and renamed."""
+the one graph of a data set (npy, csv, GraphML), a long-format CSV forecast. Every
+file is written to a temporary name and renamed."""
 
 from __future__ import annotations
 
@@ -152,4 +153,45 @@ def write_forecast(fc: Forecast, out_dir: str | Path) -> dict[str, Path]:
     ]
     header = ["sample", "time", "object", *fc.feature_names]
     write_text_atomic(paths["csv"], _csv_text(header, rows))
+    return paths
+
+
+def write_graph(
+    result: EdgeInference,
+    out_dir: str | Path,
+    method: str = "mean",
+    edge_type: int | None = None,
+) -> dict[str, Path]:
+    """Write the one graph of a data set whose samples share it: the ``method`` pool
+    of every window's posterior (:meth:`EdgeInference.graph_matrix`).
+
+    ``graph.npy``: ``[N, N]`` float64 interaction probabilities indexed
+    ``[receiver, sender]``, diagonal 0. ``graph.csv``: the same matrix with the
+    object names (rows receivers, columns senders). ``graph.graphml``: a networkx
+    ``DiGraph`` sender -> receiver with ``weight`` (the probability) and ``type``
+    on every edge (:func:`nri.infer_export.to_networkx`), for Gephi, Cytoscape or
+    ``networkx.read_graphml``.
+
+    Returns:
+        name -> path of the files written.
+    """
+    import networkx as nx
+
+    from nri.infer_export import to_networkx
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    mat = result.graph_matrix(method, edge_type)  # [N, N]
+    paths = {n: out / f"graph.{n}" for n in ("npy", "csv", "graphml")}
+    with atomic_path(paths["npy"]) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, mat)
+    names = list(result.object_names)
+    header = ["receiver \\ sender", *names]
+    rows = [[names[i], *(f"{v:.10g}" for v in mat[i])] for i in range(len(names))]
+    write_text_atomic(paths["csv"], _csv_text(header, rows))
+    g = to_networkx(result, None, None, edge_type, method)
+    for _, _, attrs in g.edges(data=True):
+        attrs.pop("probs")  # GraphML has no list attributes; weight and type stay
+    with atomic_path(paths["graphml"]) as tmp, open(tmp, "wb") as fh:
+        nx.write_graphml(g, fh)
     return paths

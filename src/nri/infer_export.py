@@ -19,11 +19,12 @@ def _selected(
     sample: int | None,
     threshold: float | None,
     edge_type: int | None,
+    aggregate: str = "mean",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Edge indices kept, their probabilities ``[E', K]`` and scores ``[E']``."""
-    p = result.mean_probs if sample is None else result.probs[sample]  # [E, K]
+    p = result.aggregate(aggregate) if sample is None else result.probs[sample]
     known = edge_type is not None or result.no_edge_type is not None
-    score = result.edge_scores(sample, edge_type) if known else None
+    score = result.edge_scores(sample, edge_type, aggregate) if known else None
     keep = np.arange(len(result.send))
     if threshold is not None:
         if score is None:
@@ -38,6 +39,7 @@ def to_networkx(
     sample: int | None = None,
     threshold: float | None = None,
     edge_type: int | None = None,
+    aggregate: str = "mean",
 ) -> Any:
     """A ``networkx.DiGraph`` with an edge sender -> receiver per inferred edge.
 
@@ -45,7 +47,8 @@ def to_networkx(
     (the most likely) and ``weight`` (the interaction score of
     :meth:`EdgeInference.edge_scores`, when it is defined). With ``threshold`` only the
     edges whose score is at least ``threshold`` are kept. ``sample=None`` uses the mean
-    over samples. networkx is optional: it is imported here.
+    over samples, or the pool ``aggregate`` (``"mean"`` or ``"logit"``,
+    :meth:`EdgeInference.aggregate`). networkx is optional: it is imported here.
     """
     try:
         import networkx as nx
@@ -53,7 +56,7 @@ def to_networkx(
         raise ImportError(
             "to_networkx needs networkx: pip install networkx (or use to_edge_index)"
         ) from None
-    keep, p, score = _selected(result, sample, threshold, edge_type)
+    keep, p, score = _selected(result, sample, threshold, edge_type, aggregate)
     g = nx.DiGraph()
     for i, name in enumerate(result.object_names):
         g.add_node(i, name=name)

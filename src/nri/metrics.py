@@ -327,18 +327,27 @@ class EdgeMetrics:
         if self.skip_first:
             correct = float(c[0, 0] + c[1:, 1:].sum())
             out["acc_interaction"] = correct / total if total else nan
-        if self._q:
-            q = torch.cat(self._q)  # [S, E, K]
-            labels = torch.cat(self._labels)  # [S, E]
-            if self.skip_first:
-                score = 1.0 - q[..., 0]  # [S, E]
-                labels = torch.where(labels >= 0, (labels > 0).long(), labels)
-                out["auroc"] = auroc(score, labels)
-            elif self.n_classes == 2:
-                to_one = torch.tensor([m == 1 for m in mapping])  # [K]
-                score = q[..., to_one].sum(-1)  # [S, E]
-                out["auroc"] = auroc(score, labels)
+        scored = self.interaction_scores()
+        if scored is not None:
+            out["auroc"] = auroc(*scored)
         return out
+
+    def interaction_scores(self) -> tuple[Tensor, Tensor] | None:
+        """What the AUROC scores: the interaction score ``[S, E]`` (``1 - q(type 0)``
+        with ``skip_first``, else the probability of the types mapped to label 1) and
+        the labels ``[S, E]`` (0/1 with ``skip_first``; -1 unknown), or None when no
+        such score is defined (no sample seen, or more than two label classes without
+        ``skip_first``)."""
+        if not self._q or not (self.skip_first or self.n_classes == 2):
+            return None
+        q = torch.cat(self._q)  # [S, E, K]
+        labels = torch.cat(self._labels)  # [S, E]
+        if self.skip_first:
+            labels = torch.where(labels >= 0, (labels > 0).long(), labels)
+            return 1.0 - q[..., 0], labels
+        mapping = self.permutation()[1]
+        to_one = torch.tensor([m == 1 for m in mapping])  # [K]
+        return q[..., to_one].sum(-1), labels
 
 
 def graph_metrics(

@@ -144,7 +144,9 @@ def read_data_dir(
     if unknown:
         raise DataError(f"unknown split(s) {unknown}; choose from {SPLITS}")
 
-    if system == NETSIMS or is_structinfer(root, suffix):
+    if system == NETSIMS or (
+        system in ("springs", "particles") and is_structinfer(root, suffix)
+    ):
         return _read_structinfer_dir(root, suffix, splits, system, meta)
     raw = {s: read_split(root, suffix, s, system) for s in dict.fromkeys(splits)}
     first = "feat" if system in ("kuramoto", CUSTOM) else "edges"
@@ -203,12 +205,6 @@ def _read_structinfer_dir(
     meta: dict[str, Any] | None,
 ) -> SeriesSet:
     """A set in the StructInfer / DoSI layout (:mod:`nri.data.structinfer`)."""
-    if system not in ("springs", NETSIMS):
-        raise DataError(
-            f"data set {suffix} in {root} has one [N, N] graph per split (the "
-            "StructInfer layout), which is read for springs and netsims sets only; "
-            "name it springs<N>r<rep> or netsims<N>r<rep>"
-        )
     read = {
         s: _read_structinfer(root, suffix, s, system) for s in dict.fromkeys(splits)
     }
@@ -232,7 +228,7 @@ def _read_structinfer_dir(
         splits=out,
         name=suffix,
         system=system,
-        feature_groups=PARTICLE_GROUPS if system == "springs" else (0,),
+        feature_groups=(0,) if system == NETSIMS else PARTICLE_GROUPS,
         meta=meta,
         source=str(root),
         label=f"data set {suffix} in {root}",
