@@ -8,6 +8,7 @@ packages, so that neither imports the other upward.
 
 from nri.baselines.correlation import Correlation, CorrelationConfig
 from nri.baselines.lstm import JointLSTM, LSTMConfig
+from nri.baselines.modular_meta import ModularMeta, ModularMetaConfig
 from nri.baselines.nri_schemes import (
     NRISupervised,
     NRISupervisedConfig,
@@ -30,6 +31,7 @@ MODELS = {
     "static": (Static, StaticConfig),
     "lstm": (JointLSTM, LSTMConfig),
     "sugar": (SUGAR, SUGARConfig),
+    "modular_meta": (ModularMeta, ModularMetaConfig),  # search over structures
     "nri_supervised": (NRISupervised, NRISupervisedConfig),  # = nri, scheme supervised
     "nri_true_graph": (NRITrueGraph, NRITrueGraphConfig),  # = nri, scheme true_graph
 }

@@ -4,6 +4,8 @@
 * :class:`Static`: ``x_hat[t + k] = x[t]`` (closed form);
 * :class:`JointLSTM`: one LSTM over the concatenated states of all objects;
 * :class:`SUGAR`: NRI with hard symmetry and a node-degree prior (our form);
+* :class:`ModularMeta`: edge and node modules meta-learned with per-sample structures
+  found by simulated annealing (Alet et al. 2019; :mod:`nri.baselines.anneal`);
 * :class:`NRISupervised`, :class:`NRITrueGraph`: NRI's encoder trained on the labels,
   its decoder trained on the true graph (NRI-MPM's are ``MPMConfig.scheme``).
 
@@ -17,6 +19,7 @@ Lightning and writes the same run directory.
 from nri.baselines.base import CapabilityError, ClosedFormModel
 from nri.baselines.correlation import Correlation, CorrelationConfig
 from nri.baselines.lstm import JointLSTM, LSTMConfig
+from nri.baselines.modular_meta import ModularMeta, ModularMetaConfig
 from nri.baselines.nri_schemes import NRISupervised, NRITrueGraph
 from nri.baselines.static import Static, StaticConfig
 from nri.baselines.sugar import SUGAR, SUGARConfig
@@ -29,6 +32,8 @@ __all__ = [
     "CorrelationConfig",
     "JointLSTM",
     "LSTMConfig",
+    "ModularMeta",
+    "ModularMetaConfig",
     "NRISupervised",
     "NRITrueGraph",
     "SUGARConfig",

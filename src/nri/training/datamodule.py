@@ -63,6 +63,9 @@ class NRIDataModule(L.LightningDataModule):
             trajectory (the encoder window, ``model.n_timesteps``; None = all); the
             test loader keeps whole trajectories.
         val_batch_size: samples per validation batch (None = ``batch_size``).
+        sample_index: training batches are ``(x, edges, index [B])`` with each
+            sample's position in the training split (models that keep per-sample
+            state, ModularMeta's structures); validation and test batches are not.
     """
 
     def __init__(
@@ -77,6 +80,7 @@ class NRIDataModule(L.LightningDataModule):
         num_workers: int = 0,
         n_frames: int | None = None,
         val_batch_size: int | None = None,
+        sample_index: bool = False,
     ) -> None:
         super().__init__()
         self.data = as_loaded(data, suffix)
@@ -88,6 +92,7 @@ class NRIDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.n_frames = n_frames
         self.val_batch_size = val_batch_size
+        self.sample_index = sample_index
 
     def _dataset(
         self, split: str, limit: int | None = None, crop: bool = True
@@ -116,6 +121,9 @@ class NRIDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         ds = self._dataset("train", self.n_train)
+        if self.sample_index:  # (x, edges, index): the model's per-sample state
+            x, edges = ds.tensors
+            ds = TensorDataset(x, edges, torch.arange(x.shape[0]))
         sampler = EpochShuffleSampler(len(ds), self.seed) if self.shuffle else None
         return self._loader(ds, sampler)
 

@@ -262,6 +262,7 @@ def _start(
         num_workers=t.num_workers,
         n_frames=frames,
         val_batch_size=t.val_batch_size,
+        sample_index=getattr(module.model, "needs_sample_index", False),
     )
     # A run killed before its first checkpoint restarts from the beginning.
     ckpt_path = str(last) if resume and last.exists() else None

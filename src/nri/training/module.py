@@ -69,14 +69,15 @@ class NRILightning(L.LightningModule):
         self.augmentation: BoxSymmetry | None = None
 
     # ---------------------------------------------------------------------- training
-    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> Tensor:
-        x, edges = batch
+    def training_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor:
+        x, edges, *index = batch  # index: models with per-sample state (ModularMeta)
+        extra = {"sample_index": index[0]} if index else {}
         gen = torch.Generator(device=x.device)
         gen.manual_seed(step_seed(self.run_config.train.seed, self.global_step))
         if self.augmentation is not None:
             x = self.augmentation.random(x, gen)  # [B, N, T, F], exact symmetries
         out = self.model.loss(
-            x, generator=gen, edge_types=edges if self.use_labels else None
+            x, generator=gen, edge_types=edges if self.use_labels else None, **extra
         )
         if not torch.isfinite(out.loss):
             raise NonFiniteLossError(
@@ -89,6 +90,11 @@ class NRILightning(L.LightningModule):
         for key, value in out.logs.items():
             self.log(f"train/{key}", value, batch_size=b)
         return out.loss
+
+    def on_train_epoch_start(self) -> None:
+        start = getattr(self.model, "start_epoch", None)
+        if start is not None:  # per-epoch schedules of the model (ModularMeta)
+            start(self.current_epoch)
 
     # -------------------------------------------------------------------- validation
     def on_validation_epoch_start(self) -> None:
@@ -133,9 +139,9 @@ class NRILightning(L.LightningModule):
     # --------------------------------------------------------------------- optimiser
     def configure_optimizers(self) -> dict[str, Any]:
         mc = self.run_config.model_config
-        opt = torch.optim.Adam(
-            self.model.parameters(), lr=mc.lr, eps=getattr(mc, "adam_eps", 1e-8)
-        )
+        groups = getattr(self.model, "optimizer_groups", None)
+        params = groups() if groups is not None else self.model.parameters()
+        opt = torch.optim.Adam(params, lr=mc.lr, eps=getattr(mc, "adam_eps", 1e-8))
         # Reference quirk Q3: the original steps the scheduler at the start of each
         # epoch, so the rate halves one epoch early (199, 399, ...).
         shift = 1 if mc.lr_step_before_epoch else 0
