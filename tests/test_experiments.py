@@ -19,7 +19,7 @@ from nri.experiments.runner import (
     cell_config,
     run_cell,
 )
-from nri.experiments.spec import METHODS, PAPER, SCALES, TABLES, PaperValue
+from nri.experiments.spec import METHODS, PAPER, SCALES, TABLES, Method, PaperValue
 from nri.experiments.tables import Entry, aggregate, format_entry, table_csv
 
 TINY = SCALES["tiny"]
@@ -235,9 +235,11 @@ def test_entry_mean_std_and_cell_text():
     assert format_entry(_entry([math.nan], "mse_1", paper=""), 1) == "n/a (-)"
     mse = _entry([1.0e-3, 3.0e-3], "mse_10", paper="3.21e-3")
     assert format_entry(mse, 2) == "2.00e-03 ± 1.4e-03 (3.21e-3)"
-    meta = Entry("table1", METHODS["modular_meta"], "charged5", "acc", (), (),
+    quoted = Method("quoted", "Quoted", paper_only=True)  # a row we do not run
+    meta = Entry("table1", quoted, "charged5", "acc", (), (),
                  PAPER["table1", "modular_meta", "charged5", "acc"])  # fmt: skip
     assert format_entry(meta, 3) == "not run (88.4)"
+    assert not METHODS["modular_meta"].paper_only  # issue 17: run by us
 
 
 def test_paper_values_parse_as_printed():

@@ -220,6 +220,30 @@ class ModularMeta(SearchProtocol, nn.Module):
         )
         st[_RATE], st[_FACTOR] = rate, factor
 
+    def _anneal_steps(
+        self, x: Tensor, s: Tensor, q: Tensor, gen: torch.Generator | None
+    ) -> tuple[Tensor, Tensor]:
+        """``train_search_steps`` Metropolis steps on a training batch, the controller
+        adapting the temperature before each; returns the kept structures and which
+        samples accepted a proposal."""
+        c, st = self.config, self.anneal_state
+        old = self.structure_loss(x, s)  # [B]
+        any_ok = torch.zeros_like(old, dtype=torch.bool)
+        for _ in range(c.train_search_steps):
+            st[_T] = sa.adapt_temperature(
+                float(st[_T]), float(st[_RATE]), float(st[_FACTOR]),
+                float(st[_TARGET]), c.min_temperature,
+            )  # fmt: skip
+            new = self.propose(s, q, gen)
+            new_loss = self.structure_loss(x, new)
+            u = torch.rand(s.shape[0], generator=gen, device=s.device)
+            ok = sa.metropolis_accept(old, new_loss, self.temperature, u)
+            self._acceptance_update(old, new_loss, ok)
+            s = torch.where(ok[:, None], new, s)  # [B, E]
+            old = torch.where(ok, new_loss, old)
+            any_ok |= ok
+        return s, any_ok
+
     def loss(
         self,
         x: Tensor,
@@ -247,19 +271,8 @@ class ModularMeta(SearchProtocol, nn.Module):
             s = self.initial_structures(q, generator)
         else:
             s = self._stored(sample_index.to(x.device).long(), e, generator)
-        new = self.propose(s, q, generator)
         x_dec, _ = ro.random_window(x, c.decoder_window, generator)
-        st = self.anneal_state
-        st[_T] = sa.adapt_temperature(
-            float(st[_T]), float(st[_RATE]), float(st[_FACTOR]), float(st[_TARGET]),
-            c.min_temperature,
-        )  # fmt: skip
-        both = self.structure_loss(torch.cat([x_dec, x_dec]), torch.cat([s, new]))
-        old_loss, new_loss = both[:b], both[b:]
-        u = torch.rand(b, generator=generator, device=x.device)
-        ok = sa.metropolis_accept(old_loss, new_loss, self.temperature, u)
-        self._acceptance_update(old_loss, new_loss, ok)
-        kept = torch.where(ok[:, None], new, s)  # [B, E]
+        kept, ok = self._anneal_steps(x_dec, s, q, generator)
         if sample_index is not None:
             self.train_structures[sample_index.to(x.device).long()] = kept.to(
                 torch.int8
@@ -274,7 +287,7 @@ class ModularMeta(SearchProtocol, nn.Module):
             enc_loss = ce * ok.float().mean()
             loss = loss + enc_loss
             logs["proposal_ce"] = enc_loss.detach()
-        logs["temperature"] = st[_T].float()
+        logs["temperature"] = self.anneal_state[_T].float()
         if edge_types is not None:
             logs["acc"] = raw_accuracy(kept, edge_types)
         return LossOutput(loss, logs, None)

@@ -140,6 +140,12 @@ def make_table(
             "MSE in normalised units (the [-1, 1] scaling of the training split, stored "
             "with each run), after 1 / 10 / 20 predicted steps from frame 49."
         )
+    if "modular_meta" in ms:
+        notes.append(
+            "ModularMeta: its graph is not a Gumbel sample but the structure its "
+            "simulated-annealing search finds on frames 0-48 with the trained modules "
+            "(model.test_search_steps proposals per sample; docs/baselines.md)."
+        )
     md = tabs.table_markdown(
         table, entries, settings.seeds, _header(settings, results, command),
         "\n\n".join(notes),
