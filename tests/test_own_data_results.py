@@ -29,7 +29,8 @@ from _own_data import (
     tiny_run,
 )
 from nri.cli import main
-from nri.evaluate import eval_batch_size
+from nri.eval_batch import auto_eval_batch
+from nri.models import NRIConfig
 from nri.models.nri import NRI
 from nri.sim.io import DatasetConfig, write_dataset
 from nri.sim.springs import SpringsConfig, simulate_springs
@@ -370,11 +371,11 @@ def test_a_run_trained_with_a_relative_path_works_from_anywhere(
 
 
 def test_evaluation_batches_are_sized_from_n():
-    assert eval_batch_size(128, 5, 5) == 256  # the papers' sets: unchanged
-    assert eval_batch_size(128, 10, 10) == 256
-    assert eval_batch_size(16, 50, 50) == 16  # training fit 16 at N = 50
-    assert eval_batch_size(2, 100, 100) == 2
-    assert eval_batch_size(16, 5, 50) == 9  # a 5-object run on 50 objects
+    mc, gib = NRIConfig(), 2**30  # more in tests/test_eval_batch.py
+    assert auto_eval_batch(mc, 5, 2 * gib) == 256  # the papers' sets: unchanged
+    assert auto_eval_batch(mc, 10, 2 * gib) == 256
+    assert auto_eval_batch(mc, 50, 2 * gib) == 2  # 0.67 GiB per sample (estimate)
+    assert auto_eval_batch(mc, 100, 2 * gib) == 1
 
 
 def test_out_of_memory_is_one_line_naming_the_option(

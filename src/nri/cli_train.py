@@ -80,7 +80,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         f"trained in {result.seconds:.1f} s; best {result.monitor} {result.best_score:.4g}"
     )
     print(f"run directory: {result.run_dir}")
-    if not args.no_eval:  # batches sized from the run (nri.evaluate.eval_batch_size)
+    if not args.no_eval:  # batches sized from N (train.eval_batch_size, nri.eval_batch)
         print(format_metrics(evaluate_run(result.run_dir)))
     return 0
 

@@ -29,6 +29,9 @@ class ConfigError(ValueError):
     """A preset, override or config file is invalid."""
 
 
+STRATEGIES = ("auto", "ddp")  # one process, or Lightning's DDP (docs/distributed.md)
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """How a model is trained (the optimiser settings live in the model's config).
@@ -48,7 +51,18 @@ class TrainConfig:
             where the hardware computes bf16 natively, else 32-true
             (:func:`nri.training.hardware.resolve_precision`; the run's config.yaml
             records what was used).
-        accelerator, devices, strategy, num_nodes: passed to the Lightning Trainer.
+        accelerator, devices, num_nodes: passed to the Lightning Trainer.
+        strategy: ``"auto"`` (one process; Lightning's choice) or ``"ddp"``
+            (distributed data parallel, one process per device, gloo on CPUs and
+            nccl on GPUs; docs/distributed.md). ``batch_size`` is the global batch
+            (summed over processes), so a run on any number of devices takes the
+            same optimiser steps on the same samples.
+        eval_batch_size: samples per batch of the test protocol (``nri train``'s
+            final evaluation, ``nri evaluate``), of ``nri infer`` / ``forecast``, and
+            the most per validation batch: ``"auto"`` sizes it from N, T and the
+            decoder width within ``eval_memory_gb`` (256 up to 10 objects, as
+            before; :mod:`nri.eval_batch`), an integer fixes it.
+        eval_memory_gb: the memory budget (GiB) of ``eval_batch_size: auto``.
         num_workers: DataLoader workers.
         threads: torch intra-op threads on the CPU (None = PyTorch's default).
         grad_clip: gradient-norm clip (None = off, as the papers).
@@ -82,6 +96,8 @@ class TrainConfig:
     progress_bar: bool = True
     stop_at_val_acc: float | None = None
     augment: Literal["none", "box"] = "none"
+    eval_batch_size: int | Literal["auto"] = "auto"
+    eval_memory_gb: float = 2.0
 
     def __post_init__(self) -> None:
         for name in ("epochs", "batch_size", "num_nodes", "log_every_n_steps"):
@@ -93,6 +109,19 @@ class TrainConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"train.{name} must be >= 1 or null, got {value}")
+        if self.eval_batch_size != "auto" and self.eval_batch_size < 1:
+            raise ConfigError(
+                f"train.eval_batch_size must be auto or >= 1, got {self.eval_batch_size}"
+            )
+        if not self.eval_memory_gb > 0:
+            raise ConfigError(
+                f"train.eval_memory_gb must be > 0, got {self.eval_memory_gb}"
+            )
+        if self.strategy not in STRATEGIES:
+            raise ConfigError(
+                f"train.strategy must be one of {', '.join(STRATEGIES)}, got "
+                f"{self.strategy!r} (several devices: --strategy ddp --devices N)"
+            )
         allowed = (
             "auto", "32-true", "32", "bf16-mixed", "16-mixed", "bf16-true", "64-true"
         )  # fmt: skip

@@ -27,32 +27,14 @@ from nri.data.dataset import (
     normalise,
 )
 from nri.data.normalize import Normalizer
+from nri.eval_batch import resolve_eval_batch
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean, json_text
 from nri.run_data import name_order, reorder_edges, trained_info
 from nri.training.compat import check_labels
 from nri.training.run_dir import RunError, load_run, run_data_path
 
-MAX_EVAL_BATCH = 256  # the papers' evaluation batch, for up to REF_OBJECTS objects
-REF_OBJECTS = 10
-
-
 # per-sample and one-graph AUROCs (nri.aggregate.graph_level_metrics)
 GRAPH_LEVEL = ("auroc_per_sample", "auroc_aggregate", "auroc_aggregate_logit")
-
-
-def eval_batch_size(train_batch: int, n_train: int | None, n_eval: int) -> int:
-    """Samples per evaluation batch, sized from N (memory grows with E = N(N-1)).
-
-    :data:`MAX_EVAL_BATCH` samples up to :data:`REF_OBJECTS` objects (as before, so
-    results of the papers' sets are unchanged), scaled down by the edge count beyond;
-    never below the run's training batch size scaled to this N (training with it fit
-    in memory, with gradients; evaluation keeps none), and at least 1.
-    """
-    e_eval = max(n_eval * (n_eval - 1), 1)
-    n_train = n_eval if n_train is None else n_train
-    by_n = MAX_EVAL_BATCH * REF_OBJECTS * (REF_OBJECTS - 1) / e_eval
-    by_run = train_batch * n_train * (n_train - 1) / e_eval
-    return int(max(1, min(MAX_EVAL_BATCH, round(max(by_n, by_run)))))
 
 
 def is_out_of_memory(err: BaseException) -> bool:
@@ -118,8 +100,11 @@ def evaluate_run(
             ``n_timesteps + 1 + test_horizon`` frames: 70 for the defaults).
         checkpoint: "best", "last" or a path.
         eval_seed: seed of the Gumbel noise of the test graph (default: the run's).
-        batch_size: evaluation batch size (results do not depend on it; default:
-            :func:`eval_batch_size` from the run's batch size and N).
+        batch_size: evaluation batch size (default: the run's
+            ``train.eval_batch_size``; ``auto`` sizes it from N within
+            ``train.eval_memory_gb``, :mod:`nri.eval_batch`). Metrics are exact sums
+            over samples; NRI's graph sample is the same at any batch size, models
+            that draw per batch (NRI-MPM's RI orders) draw differently.
         write: write ``RUN/metrics.json`` (atomically).
         allow_other_objects: evaluate on data with another number of objects than
             the run was trained on (graph networks allow it; models tied to N do not).
@@ -191,8 +176,8 @@ def evaluate_run(
         cfg.train.eval_seed if eval_seed is None else eval_seed
     )
     n_eval = int(x_all.shape[1])
-    if batch_size is None:
-        batch_size = eval_batch_size(cfg.train.batch_size, trained_n, n_eval)
+    if batch_size is None:  # train.eval_batch_size: auto sizes it from N
+        batch_size = resolve_eval_batch(cfg.train, mc, n_eval)
     known = labels_all[labels_all >= 0]
     n_classes = max(2, int(known.max()) + 1) if known.numel() else 2
     edges: EdgeMetrics | None = None  # None: the model infers no graph

@@ -27,6 +27,7 @@ import torch.nn.functional as F
 from nri import progress
 from nri.data.dataset import DataError
 from nri.data.series import Series
+from nri.eval_batch import resolve_eval_batch
 from nri.run_data import as_run, as_series, check_data, encode, match_series, normalised
 from nri.training.run_dir import LoadedRun
 
@@ -209,7 +210,7 @@ def forecast_trajectories(
     n_steps: int,
     split: str = "test",
     graph_mode: GraphMode = "argmax",
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int | None = None,
     allow_other_objects: bool = False,
     at: int | str | None = None,
@@ -241,6 +242,10 @@ def forecast_trajectories(
     series = as_series(data, split)
     series = match_series(loaded, series, run_dir, allow_other_objects)
     mc = loaded.config.model_config
+    if batch_size is None:  # train.eval_batch_size (auto: sized from N)
+        batch_size = resolve_eval_batch(
+            loaded.config.train, loaded.config.model_config, series.n_objects
+        )
     w = mc.n_timesteps
     check_data(loaded, series, w, run_dir, allow_other_objects)
     a = first_frame(series, at, w)

@@ -28,6 +28,7 @@ from nri import graph, progress
 from nri.data.dataset import DataError
 from nri.data.series import Series
 from nri.edge_inference import EdgeInference
+from nri.eval_batch import resolve_eval_batch
 from nri.forecast import Forecast, GraphMode, forecast_trajectories
 from nri.infer_export import to_edge_index, to_networkx
 from nri.run_data import (
@@ -65,7 +66,7 @@ def infer_edges(
     data: Series | str | Path,
     split: str = "test",
     start: int | None = None,
-    batch_size: int = 256,
+    batch_size: int | None = None,
     seed: int | None = None,
     allow_other_objects: bool = False,
     stride: int | None = None,
@@ -79,7 +80,9 @@ def infer_edges(
             (:func:`~nri.data.importers.read_series`; a directory gives ``split``).
         start: first frame of the one window read per sample (None: every window,
             module docstring).
-        batch_size: windows per forward pass (results do not depend on it).
+        batch_size: windows per forward pass (None: the run's
+            ``train.eval_batch_size``, auto = sized from N, :mod:`nri.eval_batch`;
+            NRI's results do not depend on it).
         seed: seed of NRI-MPM's relation-interaction orders (default: the run's
             ``train.eval_seed``); NRI's encoder is deterministic.
         allow_other_objects: accept a number of objects other than the training data's.
@@ -100,6 +103,10 @@ def infer_edges(
         series = with_true_edges(series, true_edges)
     series = match_series(loaded, series, run_dir, allow_other_objects)
     w = loaded.config.model_config.n_timesteps
+    if batch_size is None:  # train.eval_batch_size (auto: sized from N)
+        batch_size = resolve_eval_batch(
+            loaded.config.train, loaded.config.model_config, series.n_objects
+        )
     starts = _window_starts(series.n_frames, w, start, stride)
     check_data(loaded, series, (start or 0) + w, run_dir, allow_other_objects)
     x = normalised(loaded, series)  # [S, N, T, F]; refuses overflows
