@@ -23,6 +23,13 @@ Run (one thread, bf16 as the issue's table):
 
 ``--max-gb`` skips a configuration whose estimated peak (from the previous N of the
 same model and candidates, scaled by the edge count) would exceed it.
+
+``--interleave`` measures time only, robust to a machine whose load changes: every
+configuration is built in this one process and the steps alternate between them
+(repeat 1 of each, then repeat 2 of each, ...); the ratios to the first all-pairs
+configuration are medians of per-round ratios. No memory column then, and no
+``--max-gb`` guard (all models live at once): bound it with ``--max-edges``, which
+skips every configuration with more edges (both modes).
 """
 
 from __future__ import annotations
@@ -61,6 +68,61 @@ def _model(name: str, candidates: str, k: int, edge_chunk: int | None):  # noqa:
     if name == "nri":
         return NRI(NRIConfig(skip_first=True, **common))
     return NRIMPM(MPMConfig(**common))
+
+
+def _stepper(args: argparse.Namespace, model_name: str, cand: str, n: int):  # noqa: ANN202
+    """A function running one training step of a configuration (returns s)."""
+    import torch
+
+    dev = torch.device(args.device)
+    torch.manual_seed(0)
+    model = _model(model_name, cand, args.k, args.edge_chunk).to(dev)
+    model.train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+    x = _data(n).to(dev)
+    gen = torch.Generator(device=dev).manual_seed(0)
+    bf16 = args.precision == "bf16"
+
+    def step() -> float:
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        t0 = time.perf_counter()
+        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
+            out = model.loss(x, gen)
+        opt.zero_grad(set_to_none=True)
+        out.loss.backward()
+        opt.step()
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    return step
+
+
+def interleaved(args: argparse.Namespace, ns: list[int]) -> None:
+    """Time only: all configurations in this process, steps alternating."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    for model in args.models.split(","):
+        configs = [(c, n) for c in args.candidates.split(",") for n in ns
+                   if not (c == "knn" and args.k >= n - 1)
+                   and _edges(n, c, args.k) <= (args.max_edges or 10**12)]  # fmt: skip
+        steps = [_stepper(args, model, c, n) for c, n in configs]
+        for s in steps:
+            s()  # warm-up
+        times: list[list[float]] = [[] for _ in configs]
+        for _ in range(args.repeats):
+            for i, s in enumerate(steps):
+                times[i].append(s())
+        base = next((i for i, (c, _) in enumerate(configs) if c == "all"), 0)
+        for i, (c, n) in enumerate(configs):
+            ratio = statistics.median(
+                t / b for t, b in zip(times[i], times[base], strict=True)
+            )
+            label = c if c == "all" else f"knn k={args.k}"
+            print(f"| {model} | {n} | {label} | {_edges(n, c, args.k)} | "
+                  f"{statistics.median(times[i]):.3f} | | {ratio:.2f} |", flush=True)  # fmt: skip
 
 
 def one(args: argparse.Namespace) -> dict[str, float]:
@@ -123,6 +185,8 @@ def main() -> None:
     p.add_argument("--precision", choices=("bf16", "fp32"), default="bf16")
     p.add_argument("--device", default="cpu")
     p.add_argument("--max-gb", type=float, default=None)
+    p.add_argument("--interleave", action="store_true")
+    p.add_argument("--max-edges", type=int, default=None)
     p.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--model", help=argparse.SUPPRESS)
     p.add_argument("--cand", help=argparse.SUPPRESS)
@@ -137,10 +201,19 @@ def main() -> None:
         f"batch 8, T = 49, F = 4, {args.precision}, {args.threads} thread(s), "
         f"device {args.device}, k = {args.k}, edge_chunk {args.edge_chunk}, "
         f"median of {args.repeats} steps; peak = "
-        + ("max_memory_allocated" if args.device.startswith("cuda") else "peak RSS")
+        + (
+            "none (--interleave)"
+            if args.interleave
+            else "max_memory_allocated"
+            if args.device.startswith("cuda")
+            else "peak RSS"
+        )
     )
     print("| model | N | candidates | edges | s/step | peak GiB | x first all |")
     print("|---|---|---|---|---|---|---|")
+    if args.interleave:
+        interleaved(args, ns)
+        return
     for model in args.models.split(","):
         base: float | None = None
         for cand in args.candidates.split(","):
@@ -149,6 +222,8 @@ def main() -> None:
                 if cand == "knn" and args.k >= n - 1:
                     continue
                 e = _edges(n, cand, args.k)
+                if args.max_edges and e > args.max_edges:
+                    continue
                 if args.max_gb and last and _estimate(last, e) > args.max_gb:
                     print(f"| {model} | {n} | {cand} | {e} | skipped | "
                           f"> {args.max_gb} (est.) | |", flush=True)  # fmt: skip
