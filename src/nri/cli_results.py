@@ -176,14 +176,16 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     print(_windows_line(result))
     if args.aggregate is not None:
         print(_aggregate_line(result, args.aggregate))
+    pool = args.aggregate or "mean"
     what = (
-        f"the mean over the {result.n_windows} windows (per-window graphs: edges.npz)"
+        f"the {pool} pool of the {result.n_windows} windows (per-window graphs: "
+        "edges.npz)"
         if result.n_windows > 1
         else "the one window"
     )
     truth = result.true_graph()
     if result.no_edge_type is not None and args.show:
-        score = result.edge_scores()
+        score = result.edge_scores(method=pool)
         print(f"graph = {what}; most likely interactions (of {len(score)}):")
         for e in np.argsort(-score, kind="stable")[: args.show]:
             j, i = result.send[e], result.recv[e]
