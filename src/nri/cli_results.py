@@ -176,10 +176,9 @@ def _cmd_infer(args: argparse.Namespace) -> int:
     print(_windows_line(result))
     if args.aggregate is not None:
         print(_aggregate_line(result, args.aggregate))
-    pool = args.aggregate or "mean"
+    pool = args.aggregate or "mean"  # "mean over the windows" / "logit over ..."
     what = (
-        f"the {pool} pool of the {result.n_windows} windows (per-window graphs: "
-        "edges.npz)"
+        f"the {pool} over the {result.n_windows} windows (per-window graphs: edges.npz)"
         if result.n_windows > 1
         else "the one window"
     )
