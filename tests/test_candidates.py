@@ -347,3 +347,42 @@ def test_cli_trains_with_knn_candidates_and_refuses_k(tmp_path, capsys):
     text = (run / "config.yaml").read_text()
     assert "candidates: knn" in text and "candidates_k: 2" in text
     assert "edge_chunk: 8" in text
+
+
+@pytest.mark.parametrize("cls,cfg_cls", [(NRI, NRIConfig), (NRIMPM, MPMConfig)])
+def test_a_candidate_file_of_all_pairs_gives_the_default_model(tmp_path, cls, cfg_cls):
+    """Every pair as a candidate file: encoder, decoder and priors run on slots and
+    give the default model's loss and gradients (to float rounding)."""
+    np.save(tmp_path / "all.npy", np.ones((N, N), dtype=int) - np.eye(N, dtype=int))
+    x = _x(9)
+    outs = []
+    for cand in ("all", str(tmp_path / "all.npy")):
+        model = _tiny(cls, cfg_cls, candidates=cand, edge_chunk=None)
+        out = model.loss(x, torch.Generator().manual_seed(2))
+        out.loss.backward()
+        outs.append((out.loss.detach(), [p.grad for p in model.parameters()]))
+    torch.testing.assert_close(outs[1][0], outs[0][0], rtol=1e-5, atol=1e-3)
+    for a, b in zip(outs[0][1], outs[1][1], strict=True):
+        if a is not None:
+            torch.testing.assert_close(b, a, rtol=1e-3, atol=1e-4)
+
+
+def test_model_rollout_on_candidates_equals_dense_with_type_0(tmp_path):
+    """NRI with skip_first: predicting with a candidate graph = the default model
+    predicting with every non-candidate set to type 0."""
+    adj = (np.random.RandomState(0).rand(N, N) < 0.4).astype(int)
+    np.fill_diagonal(adj, 0)
+    np.save(tmp_path / "g.npy", adj)
+    sparse = _tiny(NRI, NRIConfig, candidates=str(tmp_path / "g.npy"), skip_first=True)
+    dense = _tiny(NRI, NRIConfig, skip_first=True)
+    dense.load_state_dict(sparse.state_dict())
+    x = _x(10)
+    logits = sparse.encode(x).logits
+    z = sparse.sample_edges(logits, False, torch.Generator().manual_seed(0))
+    cand = graph.to_edges(torch.from_numpy(adj).bool())
+    assert torch.equal(z[:, ~cand], torch.zeros(B, int((~cand).sum()), 2))
+    z_dense = z.clone()
+    z_dense[:, ~cand] = torch.tensor([1.0, 0.0])
+    torch.testing.assert_close(
+        sparse.predict(x, z, 4), dense.predict(x, z_dense, 4), rtol=1e-5, atol=1e-5
+    )
