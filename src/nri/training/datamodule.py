@@ -12,12 +12,13 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from torch.utils.data import DataLoader, Sampler, TensorDataset
+from torch.utils.data import DataLoader, Sampler, Subset, TensorDataset
 
 from nri.data.dataset import as_loaded
 from nri.data.loaded import LoadedData
 from nri.data.series import Series
 from nri.data.splits import SeriesSet
+from nri.training.distributed import ShardedBatchSampler, shard
 
 
 class EpochShuffleSampler(Sampler[int]):
@@ -66,6 +67,14 @@ class NRIDataModule(L.LightningDataModule):
         sample_index: training batches are ``(x, edges, index [B])`` with each
             sample's position in the training split (models that keep per-sample
             state, ModularMeta's structures); validation and test batches are not.
+        max_val_batch: at most this many samples per validation batch (the
+            evaluation batch of N, :mod:`nri.eval_batch`; None = no bound).
+
+    Distributed (a trainer with ``world_size`` W > 1): ``batch_size`` is the global
+    batch; process r takes part r of every global batch of the one-process order
+    (:class:`~nri.training.distributed.ShardedBatchSampler`) and part r of the
+    validation split (:func:`~nri.training.distributed.shard`), in batches of the
+    validation batch size.
     """
 
     def __init__(
@@ -81,6 +90,7 @@ class NRIDataModule(L.LightningDataModule):
         n_frames: int | None = None,
         val_batch_size: int | None = None,
         sample_index: bool = False,
+        max_val_batch: int | None = None,
     ) -> None:
         super().__init__()
         self.data = as_loaded(data, suffix)
@@ -93,6 +103,14 @@ class NRIDataModule(L.LightningDataModule):
         self.n_frames = n_frames
         self.val_batch_size = val_batch_size
         self.sample_index = sample_index
+        self.max_val_batch = max_val_batch
+
+    def _world(self) -> tuple[int, int]:
+        """(processes, this process's rank) of the attached trainer; (1, 0) without."""
+        trainer = getattr(self, "trainer", None)
+        if trainer is None:
+            return 1, 0
+        return int(trainer.world_size), int(trainer.global_rank)
 
     def _dataset(
         self, split: str, limit: int | None = None, crop: bool = True
@@ -125,11 +143,30 @@ class NRIDataModule(L.LightningDataModule):
             x, edges = ds.tensors
             ds = TensorDataset(x, edges, torch.arange(x.shape[0]))
         sampler = EpochShuffleSampler(len(ds), self.seed) if self.shuffle else None
-        return self._loader(ds, sampler)
+        world, rank = self._world()
+        if world == 1:
+            return self._loader(ds, sampler)
+        batches = ShardedBatchSampler(sampler, len(ds), self.batch_size, world, rank)
+        return DataLoader(
+            ds,
+            batch_sampler=batches,
+            num_workers=self.num_workers,
+            persistent_workers=self.num_workers > 0,
+        )
+
+    def val_batch(self) -> int:
+        """Samples per validation batch: ``val_batch_size`` (None: ``batch_size``),
+        at most ``max_val_batch``."""
+        size = self.val_batch_size or self.batch_size
+        return size if self.max_val_batch is None else min(size, self.max_val_batch)
 
     def val_dataloader(self) -> DataLoader:
-        ds = self._dataset("valid", self.n_valid)
-        return self._loader(ds, None, self.val_batch_size)
+        ds: TensorDataset | Subset = self._dataset("valid", self.n_valid)
+        world, rank = self._world()
+        if world > 1:
+            part = shard(len(ds), world, rank)
+            ds = Subset(ds, list(range(part.start, part.stop)))
+        return self._loader(ds, None, self.val_batch())  # type: ignore[arg-type]
 
     def test_dataloader(self) -> DataLoader:
         return self._loader(self._dataset("test", crop=False), None)

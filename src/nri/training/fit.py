@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
-import os
+import math
 import shutil
 import time
 import warnings
@@ -25,27 +24,30 @@ from typing import Any, NamedTuple
 import lightning as L
 import torch
 import yaml
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-from lightning.pytorch.loggers import TensorBoardLogger
-from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.trainer.setup import _log_device_info
+from lightning.pytorch.utilities.exceptions import (
+    SIGTERMException,
+)
 
 from nri.atomic import check_out_dir, write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
 from nri.data.dataset import LoadedData, Split, check_finite_splits, load_dataset
 from nri.errors import TrainingStopped
+from nri.eval_batch import REF_OBJECTS, resolve_eval_batch
 from nri.registry import MODELS
 from nri.training.checkpoint import (
-    SafeCheckpointIO,
     atomic_torch_save,
     safe_load,
 )
 from nri.training.compat import box_symmetry, check_compatible, check_labels
 from nri.training.datamodule import NRIDataModule
+from nri.training.distributed import check_world, is_global_zero_process
 from nri.training.hardware import resolve_precision
-from nri.training.logs import ResumableCSVLogger, truncate_metrics
+from nri.training.logs import truncate_metrics
 from nri.training.module import NRILightning
 from nri.training.run_dir import LoadedRun, RunError, load_run, read_run_config
+from nri.training.trainer import make_trainer
 
 # load_run and friends live in run_dir.py; importing them from here stays supported
 __all__ = [
@@ -54,76 +56,11 @@ __all__ = [
 ]  # fmt: skip
 
 
-class _NoTips(logging.Filter):
-    """Drop Lightning's advertising tips from the console."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not str(record.msg).startswith("\U0001f4a1")
-
-
-logging.getLogger("lightning.pytorch.utilities.rank_zero").addFilter(_NoTips())
-
-
 def launcher_is_rank_zero() -> bool:
-    """False in the worker processes that Lightning's DDP launcher starts (they re-run the
-    command with LOCAL_RANK > 0) and on nodes other than node 0."""
-    return (
-        os.environ.get("LOCAL_RANK", "0") == "0"
-        and os.environ.get("NODE_RANK", "0") == "0"
-    )
-
-
-def _trainer(
-    config: RunConfig,
-    run_dir: Path,
-    extra_callbacks: list[Any],
-    monitor: tuple[str, str],
-) -> L.Trainer:
-    t = config.train
-    devices: Any = t.devices
-    if isinstance(devices, str) and devices.isdigit():
-        devices = int(devices)
-    best = ModelCheckpoint(
-        dirpath=run_dir / "checkpoints",
-        filename="best",
-        monitor=monitor[0],
-        mode=monitor[1],
-        save_top_k=1,
-        save_last=True,
-        enable_version_counter=False,
-    )
-    stop = []
-    if t.stop_at_val_acc is not None:
-        stop = [
-            EarlyStopping(
-                monitor="val/acc_perm",
-                mode="max",
-                stopping_threshold=t.stop_at_val_acc,
-                patience=t.epochs,
-                check_on_train_epoch_end=False,
-            )
-        ]
-    return L.Trainer(
-        max_epochs=t.epochs,
-        accelerator=t.accelerator,
-        devices=devices,
-        strategy=t.strategy,
-        num_nodes=t.num_nodes,
-        precision=t.precision,  # type: ignore[arg-type]
-        callbacks=[best, *stop, *extra_callbacks],
-        logger=[
-            ResumableCSVLogger(run_dir, name="logs", version=""),
-            TensorBoardLogger(run_dir, name="tb", version="", default_hp_metric=False),
-        ],
-        plugins=[SafeCheckpointIO()],
-        gradient_clip_val=t.grad_clip,
-        log_every_n_steps=t.log_every_n_steps,
-        enable_progress_bar=t.progress_bar,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        deterministic="warn",  # GPU: warn (not fail) where no deterministic kernel exists
-        default_root_dir=run_dir,
-    )
+    """False in every process but global rank 0: the workers that Lightning's DDP
+    launcher starts (they re-run the command with LOCAL_RANK > 0), the other nodes,
+    and ranks > 0 under torchrun or SLURM (:func:`is_global_zero_process`)."""
+    return is_global_zero_process()
 
 
 class FitResult(NamedTuple):
@@ -233,7 +170,8 @@ def _start(
     """The part of :func:`fit` that writes into ``run_dir`` and trains."""
     t = config.train
     last = run_dir / "checkpoints" / "last.ckpt"
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if rank_zero:
+        run_dir.mkdir(parents=True, exist_ok=True)
     if not resume and rank_zero:
         write_text_atomic(
             run_dir / "config.yaml", yaml.safe_dump(config.to_dict(), sort_keys=False)
@@ -246,6 +184,10 @@ def _start(
         )
 
     if issubclass(MODELS[config.model][0], ClosedFormModel):
+        if not rank_zero:  # torchrun / srun started this one too: rank 0 fits
+            last = run_dir / "checkpoints" / "last.ckpt"
+            return FitResult(run_dir, last.with_name("best.ckpt"), last, math.nan,
+                             0.0, False)  # fmt: skip
         return _fit_closed_form(config, run_dir, data)  # correlation, static: no SGD
     module = NRILightning(config.to_dict())
     module.use_labels = data.has_edges  # without true edges: no edge accuracy logs
@@ -262,6 +204,7 @@ def _start(
         num_workers=t.num_workers,
         n_frames=frames,
         val_batch_size=t.val_batch_size,
+        max_val_batch=_max_val_batch(config, data),
         sample_index=getattr(module.model, "needs_sample_index", False),
     )
     # A run killed before its first checkpoint restarts from the beginning.
@@ -271,9 +214,18 @@ def _start(
         truncate_metrics(run_dir / "logs" / "metrics.csv", step)
     elif resume and rank_zero:
         truncate_metrics(run_dir / "logs" / "metrics.csv", 0)
-    trainer = _trainer(
+    trainer = make_trainer(
         config, run_dir, callbacks or [], module.model.selection_metric()
     )
+    check_world(  # before the DDP launcher starts any worker: one line, exit 2
+        trainer.world_size,
+        t.batch_size,
+        len(dm._dataset("train", t.n_train)),
+        len(dm._dataset("valid", t.n_valid)),
+        dm.sample_index,
+        config.model,
+    )
+    _log_device_info(trainer)  # "GPU available: ...", as Lightning prints it
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -281,6 +233,8 @@ def _start(
         warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", ".*exists and is not empty.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*")
+        # DDP: val/acc_perm, auroc, asym are computed from the gathered split
+        warnings.filterwarnings("ignore", ".*on epoch level in distributed setting.*")
         try:
             trainer.fit(module, datamodule=dm, ckpt_path=ckpt_path)
         except SIGTERMException:
@@ -343,6 +297,17 @@ def _fit_closed_form(config: RunConfig, run_dir: Path, data: LoadedData) -> FitR
     )
 
 
+def _max_val_batch(config: RunConfig, data: LoadedData) -> int | None:
+    """The bound on validation batches: the evaluation batch of N
+    (:func:`nri.eval_batch.resolve_eval_batch`); None (no bound, as before) up to
+    ``REF_OBJECTS`` objects with ``eval_batch_size: auto``."""
+    n = int(data.train.x.shape[1])
+    t = config.train
+    if t.eval_batch_size == "auto" and n <= REF_OBJECTS:
+        return None
+    return resolve_eval_batch(t, config.model_config, n)
+
+
 def _resolved(source: str) -> str:
     """A data path as an absolute path (a run directory then works from any working
     directory, issue 14 item 11); other sources (in-memory data) as they are."""
@@ -352,7 +317,7 @@ def _resolved(source: str) -> str:
 def _check_resume_config(run_dir: Path, config: RunConfig) -> None:
     saved = read_run_config(run_dir)
     ignore = {"epochs", "accelerator", "devices", "strategy", "num_nodes", "num_workers",
-              "threads", "progress_bar"}  # fmt: skip
+              "threads", "progress_bar", "eval_batch_size", "eval_memory_gb"}  # fmt: skip
     a, b = saved.to_dict(), config.to_dict()
     for section in ("model", "train"):
         for key in sorted(set(a[section]) | set(b[section])):
