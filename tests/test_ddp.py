@@ -55,7 +55,9 @@ def _ddp(args: list[str], cwd: Path) -> subprocess.CompletedProcess:
         "--strategy",
         "ddp",
     ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=cwd, env=env)  # fmt: skip
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, timeout=300, cwd=cwd, env=env
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -142,7 +144,9 @@ def test_two_processes_train_the_one_process_model(data, tmp_path, capsys):
     for a, b in zip(r1, r2, strict=True):
         for key in a:
             if a[key]:
-                assert float(a[key]) == pytest.approx(float(b[key]), rel=1e-5, abs=1e-6), key
+                assert float(a[key]) == pytest.approx(
+                    float(b[key]), rel=1e-5, abs=1e-6
+                ), key
     # only rank 0 wrote: the same files as one process, nothing in the working dir
     assert _files(one) == _files(two)
     assert not any(cwd.iterdir())
