@@ -43,8 +43,8 @@ def test_the_estimate_by_hand_and_what_it_depends_on():
     knn = NRIConfig(candidates="knn", candidates_k=10)  # N k edges, not N (N - 1)
     assert eval_bytes_per_sample(knn, 100) == 4 * 6 * 48 * 1000 * 256
     assert auto_eval_batch(knn, 100, 2 * GIB) > auto_eval_batch(mc, 100, 2 * GIB)
-    chunked = NRIConfig(edge_chunk=500)  # 500 slots decoded at a time
-    assert eval_bytes_per_sample(chunked, 100) == 4 * 6 * 48 * 500 * 256
+    chunked = NRIConfig(edge_chunk=500)  # 500 slots at a time, + one of all edges
+    assert eval_bytes_per_sample(chunked, 100) == 4 * 48 * 256 * (6 * 500 + 9900)
     small = NRIConfig(decoder_hidden_dim=64, n_timesteps=25)
     assert eval_bytes_per_sample(small, 50) == 4 * 6 * 24 * 2450 * 64
     assert auto_eval_batch(mc, 50, 8 * GIB) == 11  # the budget scales it

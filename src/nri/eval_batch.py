@@ -21,9 +21,11 @@ in sample order, so its sample is the same at every batch size.
 
 The estimate is deliberately simple and machine-independent (the batch, and so the
 Gumbel draws, must not depend on the free memory of the machine): bytes per sample
-``= 4 * C * (T - 1) * E' * H`` with ``E'`` the edges decoded at once and ``H`` the
-decoder width, ``C`` fitted to peak resident memory measured on the test protocol
-(``benchmarks/eval_memory.py``, docs/benchmarks.md).
+``= 4 * (T - 1) * H * (C * E' + E_chunked)`` with ``E'`` the edges decoded at once,
+``H`` the decoder width, ``C = 6`` fitted to the peak resident memory of the test
+protocol (NRI and NRI-MPM, ``benchmarks/eval_memory.py``, docs/benchmarks.md) and,
+with ``model.edge_chunk`` smaller than E, one more tensor of all E edges (measured:
+chunking bounds the message MLP, not everything).
 """
 
 from __future__ import annotations
@@ -43,12 +45,19 @@ DEFAULT_EVAL_MEMORY_GB = 2.0
 _LIVE_TENSORS = 6.0
 
 
+def _edges(mc: Any, n_objects: int) -> int:
+    """E: the candidate edges of one sample (all pairs, or N k nearest neighbours)."""
+    n = n_objects
+    k = int(getattr(mc, "candidates_k", n - 1))
+    return max(
+        1,
+        n * (n - 1) if getattr(mc, "candidates", "all") != "knn" else n * min(k, n - 1),
+    )
+
+
 def _edges_at_once(mc: Any, n_objects: int) -> int:
     """E': the edges whose messages are computed at once for one sample."""
-    n = n_objects
-    cand = getattr(mc, "candidates", "all")
-    k = int(getattr(mc, "candidates_k", n - 1))
-    edges = n * (n - 1) if cand != "knn" else n * min(k, n - 1)
+    edges = _edges(mc, n_objects)
     chunk = getattr(mc, "edge_chunk", None)
     return max(1, min(edges, chunk) if chunk else edges)
 
@@ -71,7 +80,10 @@ def eval_bytes_per_sample(mc: Any, n_objects: int) -> float:
     """
     t = int(getattr(mc, "n_timesteps", 49))
     frames = max(t - 1, int(getattr(mc, "test_horizon", 20)), 1)
-    return 4.0 * _LIVE_TENSORS * frames * _edges_at_once(mc, n_objects) * _width(mc)
+    at_once, edges = _edges_at_once(mc, n_objects), _edges(mc, n_objects)
+    # chunked: one [T - 1, E, H] tensor of the whole layout stays (measured)
+    live = _LIVE_TENSORS * at_once + (edges if at_once < edges else 0)
+    return 4.0 * frames * live * _width(mc)
 
 
 def auto_eval_batch(mc: Any, n_objects: int, budget_bytes: float) -> int:
