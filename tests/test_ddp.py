@@ -127,6 +127,49 @@ def test_rank_zero_keeps_the_one_process_noise():
     assert len({rank_seed(123, r) for r in range(4)}) == 4
 
 
+def _bn_worker(rank: int, init: str, rows: torch.Tensor, out: str) -> None:
+    """Process ``rank`` of 2: its rows through a GlobalBatchNorm1d, a loss, backward."""
+    from nri.training.distributed import GlobalBatchNorm1d
+
+    torch.distributed.init_process_group(
+        "gloo", init_method=init, rank=rank, world_size=2
+    )
+    bn = GlobalBatchNorm1d(3)
+    torch.manual_seed(0)
+    bn.weight.data.uniform_(0.5, 1.5)
+    bn.bias.data.uniform_(-0.5, 0.5)
+    part = rows[:5] if rank == 0 else rows[5:]  # uneven: 5 + 2 rows
+    x = part.clone().requires_grad_(True)
+    y = bn(x)
+    (y.pow(3).sum() / 7).backward()  # one loss over all 7 rows, split by rank
+    torch.distributed.all_reduce(bn.weight.grad)  # what DDP sums (before its mean)
+    torch.save({"y": y.detach(), "gx": x.grad, "gw": bn.weight.grad,
+                "rm": bn.running_mean, "rv": bn.running_var}, f"{out}.{rank}")  # fmt: skip
+    torch.distributed.destroy_process_group()
+
+
+def test_global_batch_norm_is_batch_norm_over_all_processes_rows(tmp_path):
+    import torch.multiprocessing as mp
+
+    rows = torch.randn(7, 3, generator=torch.Generator().manual_seed(1)) * 2 + 1
+    init = f"file://{tmp_path / 'rendezvous'}"
+    mp.spawn(_bn_worker, args=(init, rows, str(tmp_path / "out")), nprocs=2)
+    got = [torch.load(tmp_path / f"out.{r}", weights_only=True) for r in range(2)]
+    bn = torch.nn.BatchNorm1d(3)
+    torch.manual_seed(0)
+    bn.weight.data.uniform_(0.5, 1.5)
+    bn.bias.data.uniform_(-0.5, 0.5)
+    x = rows.clone().requires_grad_(True)
+    y = bn(x)
+    (y.pow(3).sum() / 7).backward()
+    torch.testing.assert_close(torch.cat([got[0]["y"], got[1]["y"]]), y.detach())
+    torch.testing.assert_close(torch.cat([got[0]["gx"], got[1]["gx"]]), x.grad)
+    for g in got:
+        torch.testing.assert_close(g["gw"], bn.weight.grad)
+        torch.testing.assert_close(g["rm"], bn.running_mean)
+        torch.testing.assert_close(g["rv"], bn.running_var)
+
+
 # -------------------------------------------------- two processes = one process
 
 

@@ -146,10 +146,14 @@ class ShardedBatchSampler(Sampler[list[int]]):
         return full + (1 if last >= self.world else 0)
 
 
-def loss_weight(local: int, world: int, strategy: Any) -> float:
+def loss_weight(
+    local: int, world: int, strategy: Any, device: torch.device | str = "cpu"
+) -> float:
     """``W * b_r / B`` for this step: with it DDP's mean of the processes' gradients is
-    the gradient of the mean over the global batch (B all-reduced over processes)."""
-    total = strategy.reduce(torch.tensor(float(local)), reduce_op="sum")
+    the gradient of the mean over the global batch (B all-reduced over processes, on
+    ``device``: the process's device, as nccl needs)."""
+    count = torch.tensor(float(local), device=device)
+    total = strategy.reduce(count, reduce_op="sum")
     return world * local / float(total)
 
 

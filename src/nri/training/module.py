@@ -102,7 +102,7 @@ class NRILightning(L.LightningModule):
             )
         b = x.shape[0]
         if world > 1:  # the mean over the global batch (logged: its exact means)
-            w = loss_weight(b, world, self.trainer.strategy)
+            w = loss_weight(b, world, self.trainer.strategy, x.device)
             self.log("train/loss", out.loss.detach() * w, prog_bar=True, sync_dist=True)
             for key, value in out.logs.items():
                 self.log(f"train/{key}", value * w, sync_dist=True)
