@@ -143,12 +143,22 @@ def _bn_worker(rank: int, init: str, rows: torch.Tensor, out: str) -> None:
     y = bn(x)
     (y.pow(3).sum() / 7).backward()  # one loss over all 7 rows, split by rank
     torch.distributed.all_reduce(bn.weight.grad)  # what DDP sums (before its mean)
+    from nri.data.dataset import DataError
+    from nri.training.distributed import check_same_data
+
+    check_same_data(rows)  # the same on both: passes
+    try:
+        check_same_data(rows + rank)  # process 1 reads other data: both refuse
+        refused = ""
+    except DataError as err:
+        refused = str(err)
     torch.save({"y": y.detach(), "gx": x.grad, "gw": bn.weight.grad,
-                "rm": bn.running_mean, "rv": bn.running_var}, f"{out}.{rank}")  # fmt: skip
+                "rm": bn.running_mean, "rv": bn.running_var, "refused": refused},
+               f"{out}.{rank}")  # fmt: skip
     torch.distributed.destroy_process_group()
 
 
-def test_global_batch_norm_is_batch_norm_over_all_processes_rows(tmp_path):
+def test_global_batch_norm_and_the_same_data_check_on_two_processes(tmp_path):
     import torch.multiprocessing as mp
 
     rows = torch.randn(7, 3, generator=torch.Generator().manual_seed(1)) * 2 + 1
@@ -165,6 +175,7 @@ def test_global_batch_norm_is_batch_norm_over_all_processes_rows(tmp_path):
     torch.testing.assert_close(torch.cat([got[0]["y"], got[1]["y"]]), y.detach())
     torch.testing.assert_close(torch.cat([got[0]["gx"], got[1]["gx"]]), x.grad)
     for g in got:
+        assert g["refused"].startswith("process 1 read other training data")
         torch.testing.assert_close(g["gw"], bn.weight.grad)
         torch.testing.assert_close(g["rm"], bn.running_mean)
         torch.testing.assert_close(g["rv"], bn.running_var)

@@ -18,7 +18,7 @@ from nri.data.dataset import as_loaded
 from nri.data.loaded import LoadedData
 from nri.data.series import Series
 from nri.data.splits import SeriesSet
-from nri.training.distributed import ShardedBatchSampler, shard
+from nri.training.distributed import ShardedBatchSampler, check_same_data, shard
 
 
 class EpochShuffleSampler(Sampler[int]):
@@ -111,6 +111,10 @@ class NRIDataModule(L.LightningDataModule):
         if trainer is None:
             return 1, 0
         return int(trainer.world_size), int(trainer.global_rank)
+
+    def setup(self, stage: str) -> None:
+        if self._world()[0] > 1 and stage == "fit":  # the same normalised data
+            check_same_data(self.data.splits["train"].x)
 
     def _dataset(
         self, split: str, limit: int | None = None, crop: bool = True

@@ -34,7 +34,8 @@ from torch import Tensor, nn
 from torch.utils.data import Sampler
 
 __all__ = [
-    "GlobalBatchNorm1d", "ShardedBatchSampler", "check_world", "is_global_zero_process",
+    "GlobalBatchNorm1d", "ShardedBatchSampler", "check_same_data", "check_world",
+    "is_global_zero_process",
     "loss_weight",
     "rank_seed", "shard", "use_global_batch_norm",
 ]  # fmt: skip
@@ -97,6 +98,29 @@ def check_world(
             raise ConfigError(
                 f"{world} processes need at least {world} {what}, got {n}; "
                 + fix.format(max(1, n))
+            )
+
+
+def check_same_data(x: Tensor) -> None:
+    """Refuse a distributed run whose processes read different training data (another
+    data path on one node, files changed between the starts): every process compares
+    the shape and the float64 sums of its normalised training tensor with rank 0's.
+
+    Raises:
+        DataError: on every process, naming the first process that differs.
+    """
+    from nri.data.dataset import DataError
+
+    xd = x.double()
+    mine = (tuple(x.shape), float(xd.sum()), float(xd.abs().sum()))
+    every: list[Any] = [None] * torch.distributed.get_world_size()
+    torch.distributed.all_gather_object(every, mine)
+    for r, other in enumerate(every):
+        if other != every[0]:
+            raise DataError(
+                f"process {r} read other training data than process 0 (shape "
+                f"{other[0]} vs {every[0][0]}, or other values): every process must read "
+                "the same data set, with the same normalisation"
             )
 
 
