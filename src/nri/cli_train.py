@@ -48,7 +48,12 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
         "--devices", default=None, help="device count or list (= train.devices)"
     )
     p.add_argument("--precision", default=None, help="32-true, bf16-mixed, ...")
-    p.add_argument("--strategy", default=None, help="auto, ddp, ddp_spawn, ...")
+    p.add_argument(
+        "--strategy",
+        default=None,
+        help="auto or ddp (one process per device; train.batch_size stays the global "
+        "batch; docs/distributed.md)",
+    )
     p.add_argument("--num-nodes", type=positive_int, default=None)
     p.add_argument("--no-eval", action="store_true", help="skip the test evaluation")
     p.set_defaults(func=_cmd_train)
