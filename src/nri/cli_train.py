@@ -112,8 +112,9 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "--batch-size",
         type=positive_int,
         default=None,
-        help="samples per evaluation batch (default: the run's batch size, scaled by "
-        "the number of edges; lower it when memory runs out)",
+        help="samples per evaluation batch (default: the run's train.eval_batch_size; "
+        "auto = sized from N within train.eval_memory_gb; lower it when memory runs "
+        "out)",
     )
     p.add_argument(
         "--out",
