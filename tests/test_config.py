@@ -23,7 +23,7 @@ def test_every_preset_resolves():
         "reference",
     } <= set(names)
     complete = ("correlation_", "static_", "lstm_", "sugar_", "supervised_")
-    complete += ("true_graph_",)
+    complete += ("true_graph_", "modular_meta_")
     overlays = {"nri_supervised", "nri_true_graph"}  # NRI baselines: name = model
     for name in names:
         if name.startswith(complete):

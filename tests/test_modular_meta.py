@@ -194,3 +194,19 @@ def test_short_cpu_run_learns_above_chance_and_resumes(tmp_path, springs):
     more = resolve(["modular_meta_springs5"], [v.replace("s=4", "s=5") for v in sets])
     res2 = fit(more, tmp_path / "mm", data=springs, resume=True)
     assert load_run(res2.run_dir, "last").model.train_structures.shape == (1000, 20)
+
+
+def test_presets_resolve_for_every_data_set():
+    for s in (
+        "springs5",
+        "charged5",
+        "kuramoto5",
+        "springs10",
+        "charged10",
+        "kuramoto10",
+    ):
+        cfg = resolve([f"modular_meta_{s}"], [])
+        assert (cfg.model, cfg.data.suffix) == ("modular_meta", s)
+        assert cfg.model_config.n_features == (3 if s.startswith("kuramoto") else 4)
+    with pytest.raises(ValueError, match="train_search_steps"):
+        resolve(["modular_meta_springs5"], ["model.train_search_steps=0"])
