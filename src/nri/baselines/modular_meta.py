@@ -44,17 +44,18 @@ class ModularMeta(SearchProtocol, nn.Module):
     mean over objects, frames and features. Training step on a batch (``loss``):
 
     1. the proposal network (NRI's encoder) reads the window: ``q [B, E, K]``;
-    2. each sample's stored structure ``s`` (uniform at its first visit) and a
-       proposal ``s'`` (``proposal_move``: the incoming edges of one random node
-       redrawn from ``q``) are scored without gradients;
-    3. Metropolis acceptance at the current temperature; the kept structures are
-       stored (the buffer ``train_structures``, in the checkpoint);
+    2. each sample's stored structure ``s`` (uniform at its first visit) gets
+       ``train_search_steps`` Metropolis steps (authors: 1): a proposal ``s'``
+       (``proposal_move``: the incoming edges of one random node redrawn from ``q``)
+       scored without gradients and accepted at the current temperature;
+    3. the kept structures are stored (the buffer ``train_structures``, in the
+       checkpoint);
     4. loss = MSE of the kept structures (gradient to the modules) + the proposal's
        cross-entropy on the accepted structures, times accepted / B (the authors'
        encoder loss);
-    5. the temperature is multiplied or divided by 1.1 to steer the running rate of
-       accepted worse proposals to ``exp(initial_log_acceptance - 5 epoch /
-       anneal_epochs)``.
+    5. before each step the temperature is multiplied or divided by 1.1 to steer the
+       running rate of accepted worse proposals to ``exp(initial_log_acceptance - 5
+       epoch / anneal_epochs)``.
 
     Validation and test (``validation_loss``, ``evaluate_batch``, ``encode``): the
     search with fixed modules, ``val_search_steps`` / ``test_search_steps`` proposals
