@@ -72,8 +72,9 @@ class ModularMeta(SearchProtocol, nn.Module):
     Differences from the authors' code (docs/baselines.md): NRI's decoder parts as
     modules (one hidden layer less per module), NRI's encoder as the proposal; the
     temperature adapts before every step (theirs once per pass over the data); 4
-    proposals per visit (theirs 1); the test structures are searched after training with a fixed budget (theirs during
-    training, one proposal per pass); Adam for the proposal (theirs SGD).
+    proposals per visit (theirs 1); the test structures are searched after training
+    with a fixed budget (theirs during training, one proposal per pass); Adam for the
+    proposal (theirs SGD).
     """
 
     needs_sample_index = True  # nri.training passes each training sample's index
