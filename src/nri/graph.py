@@ -10,21 +10,49 @@ data sets; spec/data.md section 4). For N = 3::
 
 The incoming edges of receiver i are the contiguous block ``i*(N-1) .. i*(N-1)+N-2``.
 
-Candidate edges (docs/scale.md) are built here too, as an :class:`EdgeSet`: the same
+Candidate edges (docs/scale.md) belong here too, as an :class:`EdgeSet`: the same
 receiver-major blocks, ``D`` slots per receiver instead of ``N - 1`` (padded with a
 mask where receivers have fewer candidates); :func:`all_pairs`, :func:`knn`,
 :func:`from_adjacency`, :func:`from_edge_mask` build one, :func:`slots_to_full` /
 :func:`full_to_slots` map between the slots and the full ``N(N-1)`` layout.
+
+The full-graph order lives in :mod:`nri.graph_order`, the candidate edges in
+:mod:`nri.graph_candidates`; every name is re-exported here, and callers import from
+``nri.graph``.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import NamedTuple
-
-import numpy as np
-import torch
-from torch import Tensor
+from nri.graph_candidates import (
+    EdgeSet,
+    all_pairs,
+    candidate_mask,
+    from_adjacency,
+    from_edge_mask,
+    full_to_slots,
+    gather_senders,
+    knn,
+    knn_distances,
+    node_to_slots,
+    slot_index,
+    slots_to_full,
+    slots_to_node,
+)
+from nri.graph_order import (
+    edge_index,
+    edge_to_node,
+    fully_connected,
+    fully_connected_np,
+    n_edges,
+    n_nodes,
+    node_to_edge,
+    reverse_index,
+    reverse_index_np,
+    to_dense,
+    to_dense_np,
+    to_edges,
+    to_edges_np,
+)
 
 __all__ = [
     "n_edges",
@@ -54,358 +82,3 @@ __all__ = [
     "node_to_slots",
     "slots_to_node",
 ]
-
-
-def n_edges(n_nodes: int) -> int:
-    """Number of directed edges E = N (N - 1)."""
-    return n_nodes * (n_nodes - 1)
-
-
-def n_nodes(n_edges: int) -> int:
-    """Number of nodes N of a fully connected graph with E = N (N - 1) directed edges."""
-    n = int(round((1 + (1 + 4 * n_edges) ** 0.5) / 2))
-    if n < 2 or n * (n - 1) != n_edges:
-        raise ValueError(f"{n_edges} edges is not N(N-1) for any N >= 2")
-    return n
-
-
-@lru_cache(maxsize=64)
-def _order(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    if not isinstance(n_nodes, int) or n_nodes < 2:
-        raise ValueError(f"a graph needs at least 2 nodes, got n_nodes={n_nodes!r}")
-    recv, send = np.nonzero(~np.eye(n_nodes, dtype=bool))  # row-major off-diagonal
-    recv.setflags(write=False)
-    send.setflags(write=False)
-    return send.astype(np.int64), recv.astype(np.int64)
-
-
-def fully_connected_np(n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
-    """Sender and receiver index of every edge, as NumPy int64 arrays ``[E]``."""
-    send, recv = _order(n_nodes)
-    return send.copy(), recv.copy()
-
-
-def fully_connected(
-    n_nodes: int, device: torch.device | str | None = None
-) -> tuple[Tensor, Tensor]:
-    """Sender and receiver index of every edge.
-
-    Shapes:
-        returns ``send [E]``, ``recv [E]`` (int64).
-    """
-    send, recv = _order(n_nodes)
-    return (
-        torch.from_numpy(send.copy()).to(device),
-        torch.from_numpy(recv.copy()).to(device),
-    )
-
-
-def edge_index(n_nodes: int, device: torch.device | str | None = None) -> Tensor:
-    """PyTorch Geometric style ``edge_index [2, E]``: row 0 senders, row 1 receivers."""
-    send, recv = fully_connected(n_nodes, device)
-    return torch.stack([send, recv])
-
-
-@lru_cache(maxsize=64)
-def _reverse(n_nodes: int) -> np.ndarray:
-    send, recv = _order(n_nodes)
-    index = -np.ones((n_nodes, n_nodes), dtype=np.int64)
-    index[recv, send] = np.arange(len(send))
-    rev = index[send, recv]  # edge (recv=j, send=i) for edge (recv=i, send=j)
-    rev.setflags(write=False)
-    return rev
-
-
-def reverse_index_np(n_nodes: int) -> np.ndarray:
-    """Index of the reverse edge (j <- i) of every edge (i <- j), NumPy ``[E]``."""
-    return _reverse(n_nodes).copy()
-
-
-def reverse_index(n_nodes: int, device: torch.device | str | None = None) -> Tensor:
-    """Index of the reverse edge of every edge: ``q[:, rev]`` gives ``q'(i, j) = q(j, i)``.
-
-    Shapes:
-        returns ``rev [E]`` (int64).
-    """
-    return torch.from_numpy(_reverse(n_nodes).copy()).to(device)
-
-
-def to_edges(adj: Tensor) -> Tensor:
-    """Dense relations ``[..., N, N]`` indexed [receiver, sender] -> edge values ``[..., E]``.
-
-    The diagonal is dropped. Extra trailing axes are not allowed; for per-type values
-    use ``to_edges`` on each type.
-    """
-    n = adj.shape[-1]
-    if adj.ndim < 2 or adj.shape[-2] != n:
-        raise ValueError(f"adj must be [..., N, N], got {tuple(adj.shape)}")
-    send, recv = fully_connected(n, adj.device)
-    return adj[..., recv, send]
-
-
-def to_dense(edges: Tensor, fill: float = 0.0) -> Tensor:
-    """Edge values ``[..., E]`` -> dense ``[..., N, N]`` indexed [receiver, sender].
-
-    The diagonal is set to ``fill``.
-    """
-    n = n_nodes(edges.shape[-1])
-    send, recv = fully_connected(n, edges.device)
-    out = edges.new_full((*edges.shape[:-1], n, n), fill)
-    out[..., recv, send] = edges
-    return out
-
-
-def to_edges_np(adj: np.ndarray) -> np.ndarray:
-    """NumPy version of :func:`to_edges`: ``[..., N, N]`` -> ``[..., E]``."""
-    n = adj.shape[-1]
-    if adj.ndim < 2 or adj.shape[-2] != n:
-        raise ValueError(f"adj must be [..., N, N], got {tuple(adj.shape)}")
-    send, recv = _order(n)
-    return adj[..., recv, send]
-
-
-def to_dense_np(edges: np.ndarray, fill: float = 0.0) -> np.ndarray:
-    """NumPy version of :func:`to_dense`: ``[..., E]`` -> ``[..., N, N]``."""
-    n = n_nodes(edges.shape[-1])
-    send, recv = _order(n)
-    out = np.full((*edges.shape[:-1], n, n), fill, dtype=edges.dtype)
-    out[..., recv, send] = edges
-    return out
-
-
-def node_to_edge(h: Tensor, send: Tensor, recv: Tensor) -> Tensor:
-    """Pair features, sender first.
-
-    Shapes:
-        h ``[B, N, ...]`` -> ``[B, E, ..., 2 * last]``.
-    """
-    # index_select: its backward (index_add) is about 3x faster on CPU than that of
-    # advanced indexing (index_put with accumulate).
-    return torch.cat([h.index_select(1, send), h.index_select(1, recv)], dim=-1)
-
-
-def edge_to_node(m: Tensor, recv: Tensor, n_nodes: int, norm: float = 1.0) -> Tensor:
-    """Sum of incoming edge messages at each receiver, divided by ``norm``.
-
-    Uses the contiguous-block layout of the edge order (a reshape and a sum), which is
-    the same as a scatter-add over ``recv`` but faster and deterministic.
-
-    Shapes:
-        m ``[B, E, ...]`` -> ``[B, N, ...]``.
-    """
-    b, e = m.shape[:2]
-    if e != n_nodes * (n_nodes - 1):
-        raise ValueError(f"expected {n_nodes * (n_nodes - 1)} edges, got {e}")
-    agg = m.reshape(b, n_nodes, n_nodes - 1, *m.shape[2:]).sum(dim=2)
-    return agg / norm if norm != 1.0 else agg
-
-
-# ------------------------------------------------------------------ candidate edges
-class EdgeSet(NamedTuple):
-    """Candidate edges as receiver-major blocks of ``D`` slots (docs/scale.md).
-
-    Slot ``d`` of receiver ``i`` is the edge ``i <- send[., i, d]``; the candidates
-    of a receiver fill its first slots in ascending sender order (the order of the
-    full edge list), the remaining slots are padding (``mask`` False; their sender
-    is ``i`` itself and every model ignores them). The leading axis ``B'`` is 1 for
-    one candidate graph shared by the batch, or ``B`` (one per sample, e.g. kNN).
-    :func:`all_pairs` is the full graph: ``D = N - 1``, the slots in exactly the
-    order of :func:`fully_connected`.
-
-    Fields:
-        send: ``[B', N, D]`` int64 senders.
-        mask: ``[B', N, D]`` bool, True for a candidate.
-    """
-
-    send: Tensor
-    mask: Tensor
-
-    @property
-    def n_nodes(self) -> int:
-        return int(self.send.shape[1])
-
-    @property
-    def slots(self) -> int:
-        """D, the slots per receiver."""
-        return int(self.send.shape[2])
-
-    def flat_send(self) -> Tensor:
-        """Senders ``[B', N*D]`` (slot order)."""
-        return self.send.reshape(self.send.shape[0], -1)
-
-    def flat_mask(self) -> Tensor:
-        """Mask ``[B', N*D]`` (slot order)."""
-        return self.mask.reshape(self.mask.shape[0], -1)
-
-
-def all_pairs(n_nodes: int, device: torch.device | str | None = None) -> EdgeSet:
-    """Every ordered pair: ``D = N - 1`` slots in the order of :func:`fully_connected`."""
-    send, _ = fully_connected(n_nodes, device)
-    send = send.view(1, n_nodes, n_nodes - 1)
-    return EdgeSet(send, torch.ones_like(send, dtype=torch.bool))
-
-
-def from_edge_mask(mask: Tensor) -> EdgeSet:
-    """Candidates given in the full edge layout: ``mask [B', E]`` bool -> EdgeSet.
-
-    ``D`` is the largest in-degree (at least 1); receivers with fewer candidates
-    are padded.
-    """
-    b, e = mask.shape
-    n = n_nodes(e)
-    blocks = mask.reshape(b, n, n - 1)  # [B', N, N-1] by receiver
-    d = max(int(blocks.sum(-1).max()), 1)
-    # stable sort puts the candidates first, in ascending sender order
-    pos = torch.argsort((~blocks).to(torch.int8), dim=-1, stable=True)[..., :d]
-    ok = blocks.gather(-1, pos)  # [B', N, D]
-    recv = torch.arange(n, device=mask.device).view(1, n, 1)
-    send = pos + (pos >= recv).to(pos.dtype)  # position in the block -> sender
-    send = torch.where(ok, send, recv.expand_as(send))  # padding: the receiver
-    return EdgeSet(send, ok)
-
-
-def from_adjacency(adj: Tensor) -> EdgeSet:
-    """Candidates from a 0/1 matrix ``[N, N]`` (shared) or ``[B, N, N]`` indexed
-    [receiver, sender]; the diagonal is ignored."""
-    a = adj if adj.ndim == 3 else adj[None]
-    if a.ndim != 3 or a.shape[-1] != a.shape[-2]:
-        raise ValueError(f"adj must be [N, N] or [B, N, N], got {tuple(adj.shape)}")
-    return from_edge_mask(to_edges(a != 0))
-
-
-def knn_distances(x: Tensor) -> Tensor:
-    """Distance of every pair of objects over a window: the Euclidean distance of
-    their whole state trajectories, ``d(i, j) = sqrt(sum_t sum_f (x_itf - x_jtf)^2)``
-    (all features, e.g. position and velocity, as given, i.e. normalised).
-
-    Shapes:
-        x ``[B, N, T, F]`` -> ``[B, N, N]`` (float32, diagonal 0).
-    """
-    flat = x.reshape(x.shape[0], x.shape[1], -1).float()  # [B, N, T*F]
-    return torch.cdist(flat, flat)
-
-
-def knn(x: Tensor, k: int) -> EdgeSet:
-    """The ``k`` nearest neighbours of every receiver as its candidate senders (the
-    choice of Collective Relational Inference at 100 particles): the ``k`` objects
-    ``j != i`` with the smallest :func:`knn_distances` ``d(i, j)`` over the window
-    ``x``, one set per sample. Ties go to the lower index. Relabelling the objects
-    relabels the candidates (equivariant) when there are no ties.
-
-    Shapes:
-        x ``[B, N, T, F]`` -> EdgeSet with ``send, mask [B, N, k]`` (no padding).
-    """
-    b, n = x.shape[:2]
-    if not 1 <= k < n - 1:
-        raise ValueError(
-            f"k nearest neighbours needs 1 <= k < N - 1 = {n - 1}, got k={k} "
-            "(use all pairs instead)"
-        )
-    dist = knn_distances(x)  # [B, N, N]
-    eye = torch.eye(n, dtype=torch.bool, device=x.device)
-    dist = dist.masked_fill(eye, float("inf"))
-    # stable sort: ties go to the lower index; then the k senders in ascending order
-    near = torch.argsort(dist, dim=-1, stable=True)[..., :k]  # [B, N, k]
-    send = near.sort(dim=-1).values
-    return EdgeSet(send, torch.ones_like(send, dtype=torch.bool))
-
-
-def slot_index(edges: EdgeSet) -> Tensor:
-    """Index of every slot's edge in the full layout: ``i*(N-1) + j - (j > i)``
-    (padding slots: the receiver's first edge; mask them).
-
-    Shapes:
-        returns ``[B', N*D]`` int64.
-    """
-    n = edges.n_nodes
-    recv = torch.arange(n, device=edges.send.device).view(1, n, 1)
-    j = edges.send
-    idx = recv * (n - 1) + j - (j > recv).to(j.dtype)
-    idx = torch.where(edges.mask, idx, recv * (n - 1))
-    return idx.reshape(idx.shape[0], -1)
-
-
-def candidate_mask(edges: EdgeSet) -> Tensor:
-    """The candidates in the full edge layout: ``[B', E]`` bool."""
-    b = edges.send.shape[0]
-    n = edges.n_nodes
-    out = torch.zeros(b, n * (n - 1), dtype=torch.bool, device=edges.send.device)
-    return out.scatter(1, slot_index(edges), edges.flat_mask())
-
-
-def slots_to_full(values: Tensor, edges: EdgeSet, fill: Tensor) -> Tensor:
-    """Slot values ``[B, N*D, ...]`` -> full layout ``[B, E, ...]``; every edge
-    that is not a candidate gets ``fill`` (broadcast to ``[...]``). Differentiable
-    in ``values``.
-    """
-    b = values.shape[0]
-    n = edges.n_nodes
-    e = n * (n - 1)
-    rest = values.shape[2:]
-    base = fill.to(values).expand(b, e, *rest).reshape(b * e, -1)
-    mask = edges.flat_mask().expand(b, -1).reshape(-1)  # [B*N*D]
-    target = slot_index(edges).expand(b, -1)
-    target = (target + torch.arange(b, device=target.device)[:, None] * e).reshape(-1)
-    src = values.reshape(-1, base.shape[1])[mask]
-    return base.index_copy(0, target[mask], src).view(b, e, *rest)
-
-
-def full_to_slots(values: Tensor, edges: EdgeSet) -> Tensor:
-    """Full-layout values ``[B, E, ...]`` -> slots ``[B, N*D, ...]`` (padding: 0)."""
-    idx = slot_index(edges).expand(values.shape[0], -1)  # [B, N*D]
-    out = values.gather(1, idx.view(*idx.shape, *([1] * (values.ndim - 2))).expand(
-        *idx.shape, *values.shape[2:]))  # fmt: skip
-    m = edges.flat_mask().view(*edges.flat_mask().shape, *([1] * (values.ndim - 2)))
-    return out * m.to(out.dtype)
-
-
-def gather_senders(h: Tensor, send: Tensor) -> Tensor:
-    """Node rows of the senders: ``h [B, N, ...]``, ``send [B', M]`` -> ``[B, M, ...]``.
-
-    A shared ``send`` (``B' = 1``) is one ``index_select``; per-sample senders are
-    one over the flattened batch.
-    """
-    if send.shape[0] == 1:
-        return h.index_select(1, send[0])
-    b, n = h.shape[:2]
-    offset = torch.arange(b, device=send.device)[:, None] * n
-    flat = h.reshape(b * n, *h.shape[2:]).index_select(0, (send + offset).reshape(-1))
-    return flat.view(b, send.shape[1], *h.shape[2:])
-
-
-def node_to_slots(h: Tensor, edges: EdgeSet) -> Tensor:
-    """Pair features ``[h_sender, h_receiver]`` of every slot (:func:`node_to_edge`
-    on candidates).
-
-    Shapes:
-        h ``[B, N, ..., H]`` -> ``[B, N*D, ..., 2H]``.
-    """
-    n, d = edges.n_nodes, edges.slots
-    recv = torch.arange(n, device=h.device).repeat_interleave(d)  # [N*D]
-    return torch.cat(
-        [gather_senders(h, edges.flat_send()), h.index_select(1, recv)], dim=-1
-    )
-
-
-def slots_to_node(
-    m: Tensor, edges: EdgeSet, norm: float | str = 1.0, masked: bool = True
-) -> Tensor:
-    """Sum of the slot messages at each receiver (padding excluded when
-    ``masked``), divided by ``norm``: a number, or ``"degree"`` for the mean over
-    the receiver's candidates (0 for a receiver without any).
-
-    Shapes:
-        m ``[B, N*D, ...]`` -> ``[B, N, ...]``.
-    """
-    b = m.shape[0]
-    n, d = edges.n_nodes, edges.slots
-    blocks = m.reshape(b, n, d, *m.shape[2:])  # [B, N, D, ...]
-    extra = (1,) * (m.ndim - 2)
-    if masked:
-        blocks = blocks * edges.mask.view(*edges.mask.shape, *extra).to(m.dtype)
-    agg = blocks.sum(dim=2)  # [B, N, ...]
-    if norm == "degree":
-        deg = edges.mask.sum(-1).clamp(min=1).to(m.dtype)  # [B', N]
-        return agg / deg.view(*deg.shape, *extra)
-    assert isinstance(norm, float | int)
-    return agg / norm if norm != 1.0 else agg
