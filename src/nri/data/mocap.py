@@ -3,7 +3,7 @@
 
 ``PATH`` is a directory of one skeleton (``35.asf``) and its trials (``35_01.amc``
 ...), or one ``.amc`` file (its skeleton beside it). Each trial is run through
-forward kinematics (:mod:`nri.data.mocap_asf`) to the 3-D positions of every joint
+forward kinematics (:mod:`nri.data.mocap_kinematics`) to the 3-D positions of every joint
 (31 for CMU: the root and 30 bones), and velocities are backward differences
 ``v_t = (p_t - p_{t-1}) * fps``; the first frame, which has no predecessor, is
 dropped (dNRI's ``loc = p[1:]``, ``vel = p[1:] - p[:-1]``, here per second). The
