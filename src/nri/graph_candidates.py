@@ -17,22 +17,6 @@ from torch import Tensor
 
 from nri.graph_order import fully_connected, n_nodes, to_edges
 
-__all__ = [
-    "EdgeSet",
-    "all_pairs",
-    "knn",
-    "knn_distances",
-    "from_adjacency",
-    "from_edge_mask",
-    "candidate_mask",
-    "slot_index",
-    "slots_to_full",
-    "full_to_slots",
-    "gather_senders",
-    "node_to_slots",
-    "slots_to_node",
-]
-
 
 class EdgeSet(NamedTuple):
     """Candidate edges as receiver-major blocks of ``D`` slots (docs/scale.md).

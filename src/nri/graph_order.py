@@ -14,22 +14,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-__all__ = [
-    "n_edges",
-    "n_nodes",
-    "fully_connected",
-    "fully_connected_np",
-    "edge_index",
-    "reverse_index",
-    "reverse_index_np",
-    "to_dense",
-    "to_edges",
-    "to_edges_np",
-    "to_dense_np",
-    "node_to_edge",
-    "edge_to_node",
-]
-
 
 def n_edges(n_nodes: int) -> int:
     """Number of directed edges E = N (N - 1)."""
