@@ -32,6 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nri.sim.checks import stored_frames
+
 __all__ = ["NetSimConfig", "growth_rate", "simulate_netsims"]
 
 
@@ -74,12 +76,7 @@ class NetSimConfig:
 
     def n_frames(self, n_steps: int) -> int:
         """``n_steps / sample_freq - 1`` stored frames."""
-        if n_steps % self.sample_freq != 0 or n_steps // self.sample_freq < 2:
-            raise ValueError(
-                f"length must be a multiple of sample_freq={self.sample_freq} and at "
-                f"least {2 * self.sample_freq} steps, got {n_steps}"
-            )
-        return n_steps // self.sample_freq - 1
+        return stored_frames(n_steps, self.sample_freq)
 
 
 def simulate_netsims(

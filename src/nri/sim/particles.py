@@ -22,6 +22,7 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 from nri.sim.checks import check as _check
+from nri.sim.checks import stored_frames
 from nri.sim.kernels import integrate_particles
 
 System = Literal["springs", "charged"]
@@ -84,12 +85,7 @@ class ParticleConfig:
 
     def n_frames(self, n_steps: int) -> int:
         """Stored frames for ``n_steps`` integration steps: ``n_steps / sample_freq - 1``."""
-        if n_steps % self.sample_freq != 0 or n_steps // self.sample_freq < 2:
-            raise ValueError(
-                f"length must be a multiple of sample_freq={self.sample_freq} and at "
-                f"least {2 * self.sample_freq} steps, got {n_steps}"
-            )
-        return n_steps // self.sample_freq - 1
+        return stored_frames(n_steps, self.sample_freq)
 
 
 class ParticleInit(NamedTuple):
