@@ -103,7 +103,7 @@ for ep in range(a.epochs):
                 nll = gaussian_nll(pred, xw[:, :, 1:], 5e-5)
                 if a.nllscale:
                     nll = nll * 48 / (a.win - 1)
-                loss = nll + model._kl(lg.q)
+                loss = nll + sum(p.weight * p(lg.logits, lg.q) for p in model.priors)
             else:
                 loss = model.loss(x, generator=gen).loss
         opt.zero_grad()
