@@ -267,3 +267,29 @@ def test_aggregate_uses_each_methods_headline_accuracy():
     text = table_csv(entries)
     assert text.splitlines()[0].startswith("table,method,label,dataset,metric,n,seeds")
     assert ",82.1 +- 0.6,82.1,0.6,false" in text
+
+
+def test_cpu_hour_scale_gives_nri_mpm_the_no_interaction_type_on_springs_only(tmp_path):
+    settings = Settings(tmp_path, SCALES["cpu-hour"], seeds=(1,))
+    mpm = {d: cell_config(Cell(METHODS["nri_mpm"], d, 1), settings) for d in
+           ("springs5", "springs10", "charged5", "kuramoto5")}  # fmt: skip
+    assert (
+        mpm["springs5"].model_config.skip_first
+        and mpm["springs10"].model_config.skip_first
+    )
+    assert not mpm["charged5"].model_config.skip_first  # both charge types interact
+    assert mpm[
+        "kuramoto5"
+    ].model_config.skip_first  # its preset's own choice, unchanged
+    assert all(c.train.epochs == 8 for c in mpm.values())
+    # NRI keeps its presets' choice; the plain cpu scale is unchanged
+    assert (
+        cell_config(
+            Cell(METHODS["nri"], "charged5", 1), settings
+        ).model_config.skip_first
+        is False
+    )
+    cpu = Settings(tmp_path, SCALES["cpu"], seeds=(1,))
+    assert not cell_config(
+        Cell(METHODS["nri_mpm"], "springs5", 1), cpu
+    ).model_config.skip_first

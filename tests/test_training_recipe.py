@@ -218,3 +218,16 @@ def test_validation_batch_size_reaches_the_loader(reference_dir):
     assert dm.val_dataloader().batch_size == 32
     assert dm.train_dataloader().batch_size == 4
     assert NRIDataModule(data, batch_size=4).val_dataloader().batch_size == 4
+
+
+def test_skip_first_preset_silences_type_0_of_nri_mpm_on_springs():
+    plain = resolve(["mpm_springs5", "cpu"], [])
+    silent = resolve(["mpm_springs5", "cpu", "skip_first"], [])
+    assert (
+        plain.model_config.skip_first is False
+        and silent.model_config.skip_first is True
+    )
+    assert (
+        dataclasses.replace(silent.model_config, skip_first=False) == plain.model_config
+    )
+    assert silent.train == plain.train  # a model setting only, the recipe unchanged

@@ -165,7 +165,9 @@ def cell_config(cell: Cell, settings: Settings) -> RunConfig:
     fields = _model_fields(model_name)
     texts: list[str] = []
     if m.trainable:
+        system = cell.dataset.rstrip("0123456789")  # "springs5" -> "springs"
         texts += [*scale.overrides, *scale.model_overrides.get(model_name, ())]
+        texts += scale.model_overrides.get(f"{model_name}:{system}", ())
     texts += list(m.overrides)
     for text in settings.overrides:
         section = text.split("=", 1)[0].split(".")[0].strip()
