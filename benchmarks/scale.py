@@ -130,29 +130,10 @@ def one(args: argparse.Namespace) -> dict[str, float]:
     import torch
 
     torch.set_num_threads(args.threads)
-    torch.manual_seed(0)
-    dev = torch.device(args.device)
-    model = _model(args.model, args.cand, args.k, args.edge_chunk).to(dev)
-    model.train()
-    opt = torch.optim.Adam(model.parameters(), lr=1e-4)
-    x = _data(args.n).to(dev)
-    gen = torch.Generator(device=dev).manual_seed(0)
-    bf16 = args.precision == "bf16"
-    times = []
-    for i in range(args.repeats + 1):
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=bf16):
-            out = model.loss(x, gen)
-        opt.zero_grad(set_to_none=True)
-        out.loss.backward()
-        opt.step()
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        if i:  # the first step warms up
-            times.append(time.perf_counter() - t0)
-    if dev.type == "cuda":
+    step = _stepper(args, args.model, args.cand, args.n)
+    step()  # the first step warms up
+    times = [step() for _ in range(args.repeats)]
+    if torch.device(args.device).type == "cuda":
         peak = torch.cuda.max_memory_allocated() / 2**30
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB->GiB
