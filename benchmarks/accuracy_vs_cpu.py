@@ -70,7 +70,8 @@ def main() -> None:
         for i, curve in enumerate(runs):
             xs, ys = zip(*curve, strict=True)
             ax.plot(xs, ys, "-o", ms=3, lw=1.3, color=colour,
-                    label=f"{label} ({len(runs)} seeds)" if i == 0 else None)  # fmt: skip
+                    label=f"{label} ({len(runs)} seed{'s' if len(runs) > 1 else ''})"
+                    if i == 0 else None)  # fmt: skip
     if a.original_cpu_per_epoch:
         colour = next(colours)
         for i, ys in enumerate(ORIGINAL_NRI.values()):
