@@ -48,7 +48,9 @@ for bf16 in (True, False):
                     z = model.sample_edges(logits.logits, False, None)
                     pred = model.predict(x[:, :, :win], z, 10)
                     nll = gaussian_nll(pred, x[:, :, 1:win], 5e-5)
-                    loss = nll + sum(p.weight * p(logits.logits, logits.q) for p in model.priors)
+                    loss = nll + sum(
+                        p.weight * p(logits.logits, logits.q) for p in model.priors
+                    )
                 opt.zero_grad()
                 loss.backward()
                 opt.step()
