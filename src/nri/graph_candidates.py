@@ -146,8 +146,13 @@ def candidate_mask(edges: EdgeSet) -> Tensor:
     """The candidates in the full edge layout: ``[B', E]`` bool."""
     b = edges.send.shape[0]
     n = edges.n_nodes
-    out = torch.zeros(b, n * (n - 1), dtype=torch.bool, device=edges.send.device)
-    return out.scatter(1, slot_index(edges), edges.flat_mask())
+    e = n * (n - 1)
+    # padding slots point at their receiver's first edge (slot_index); send them to
+    # a spare column instead, or their False could overwrite that edge's True
+    mask = edges.flat_mask()
+    idx = torch.where(mask, slot_index(edges), e)
+    out = torch.zeros(b, e + 1, dtype=torch.bool, device=edges.send.device)
+    return out.scatter(1, idx, mask)[:, :e]
 
 
 def slots_to_full(values: Tensor, edges: EdgeSet, fill: Tensor) -> Tensor:
