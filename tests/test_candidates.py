@@ -1,5 +1,7 @@
 """Candidate edges and chunked decoder messages (issue 16 items 1-2, docs/scale.md)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -49,6 +51,21 @@ def test_edge_sets_hand_made():
     full = graph.all_pairs(4)
     assert torch.equal(full.flat_send()[0], graph.fully_connected(4)[0])
     assert torch.equal(graph.slot_index(full)[0], torch.arange(12))
+
+
+def test_candidate_mask_of_ragged_sets_keeps_every_candidate():
+    """Padding slots point at their receiver's first edge; a candidate there must
+    stay a candidate (receiver 3 of N = 4 below: 3 <- 0 and one padding slot)."""
+    adj = torch.zeros(4, 4, dtype=torch.bool)
+    adj[2, [0, 1]] = adj[3, 0] = True
+    assert torch.equal(graph.candidate_mask(graph.from_adjacency(adj))[0],
+                       graph.to_edges(adj))  # fmt: skip
+    gen = torch.Generator().manual_seed(4)
+    for _ in range(50):
+        a = torch.rand(3, 6, 6, generator=gen) < 0.3
+        a &= ~torch.eye(6, dtype=torch.bool)
+        assert torch.equal(graph.candidate_mask(graph.from_adjacency(a)),
+                           graph.to_edges(a))  # fmt: skip
 
 
 def test_knn_is_the_k_nearest_by_trajectory_distance():
@@ -287,13 +304,18 @@ def test_kl_prior_counts_candidates_only():
     torch.testing.assert_close(SymmetricKL()(logits, q), want_sym)
 
 
-def test_file_candidates_shared_graph(tmp_path):
+@pytest.mark.parametrize("cls,cfg_cls", [(NRI, NRIConfig), (NRIMPM, MPMConfig)])
+@pytest.mark.parametrize("training", [True, False])
+def test_file_candidates_shared_graph(tmp_path, cls, cfg_cls, training):
     adj = np.zeros((N, N), dtype=int)
     adj[2, [0, 1]] = 1
     adj[4, 5] = 1
+    adj[5, 0] = 1  # receiver 5's first edge, next to padding slots
     np.save(tmp_path / "g.npy", adj)
-    model = _tiny(NRI, NRIConfig, candidates=str(tmp_path / "g.npy"))
-    out = model.encode(_x(8))
+    model = _tiny(cls, cfg_cls, candidates=str(tmp_path / "g.npy"))
+    model.train(training)  # NRI-MPM's evaluation averages q over RI orders
+    with torch.no_grad():
+        out = model.encode(_x(8), torch.Generator().manual_seed(0))
     cand = graph.to_edges(torch.from_numpy(adj).bool())
     assert bool(is_non_candidate(out.logits[:, ~cand]).all())
     assert not bool(is_non_candidate(out.logits[:, cand]).any())
@@ -386,3 +408,62 @@ def test_model_rollout_on_candidates_equals_dense_with_type_0(tmp_path):
     torch.testing.assert_close(
         sparse.predict(x, z, 4), dense.predict(x, z_dense, 4), rtol=1e-5, atol=1e-5
     )
+
+
+# ------------------------------------------------------------ candidate recall
+def test_coverage_counts_true_edges_inside_the_candidates_by_hand(tmp_path):
+    from nri.models.candidates import coverage, coverage_notice
+
+    n = 4  # 12 ordered pairs; candidates: 2 <- 0, 2 <- 1, 3 <- 0
+    adj = np.zeros((n, n), dtype=int)
+    adj[2, [0, 1]] = 1
+    adj[3, 0] = 1
+    np.save(tmp_path / "g.npy", adj)
+    cfg = NRIConfig(candidates=str(tmp_path / "g.npy"))
+    truth = torch.zeros(2, n, n, dtype=torch.bool)
+    truth[0, 2, 0] = truth[0, 1, 3] = True  # sample 0: one inside, one outside
+    truth[1, 3, 0] = truth[1, 2, 1] = truth[1, 0, 1] = True  # sample 1: 2 of 3 inside
+    labels = graph.to_edges(truth).long()  # [2, 12]
+    labels[1, 0] = -1  # an unknown label is not a pair: edge 0 is 0 <- 1
+    cov = coverage(cfg, torch.zeros(2, n, 5, 4), labels)
+    assert (cov.true_in, cov.true, cov.candidates, cov.pairs) == (3, 4, 6, 23)
+    assert cov.recall == 0.75 and cov.share == 6 / 23
+    assert "hold 75.0% of the true edges" in coverage_notice(cfg, cov, "x")
+    assert "random candidates" not in coverage_notice(cfg, cov, "x")
+    low = cov._replace(true_in=1)  # 25 % inside, 26 % of the pairs: chance
+    assert "random candidates would hold as many" in coverage_notice(cfg, low, "x")
+    assert coverage(NRIConfig(), torch.zeros(2, n, 5, 4), labels) is None  # all pairs
+    assert coverage(cfg, torch.zeros(2, n, 5, 4), torch.zeros_like(labels)) is None
+
+
+def test_train_and_evaluate_report_the_candidates_recall(tmp_path, capsys):
+    """nri train says which share of the training split's true edges the candidate
+    file holds; nri evaluate writes it for the test split; both equal the count
+    made from the data files themselves."""
+    from nri.cli import main
+
+    data = tmp_path / "data"
+    assert main(["simulate", "springs", "--objects", "5", "--train", "8", "--valid",
+                 "4", "--test", "4", "--out", str(data), "--quiet"]) == 0  # fmt: skip
+    adj = np.zeros((5, 5), dtype=int)
+    adj[0, 1:] = 1
+    adj[3, 4] = 1
+    np.save(tmp_path / "g.npy", adj)
+    run = tmp_path / "run"
+    capsys.readouterr()
+    assert main(["train", "--preset", "springs5", "--preset", "cpu", "--data",
+                 str(data), "--set", "train.progress_bar=false", "--epochs", "1",
+                 "--set", f"model.candidates={tmp_path / 'g.npy'}", "--out",
+                 str(run)]) == 0  # fmt: skip
+    err = capsys.readouterr().err
+
+    def recall(split):
+        e = np.load(data / f"edges_{split}_springs5.npy") != 0  # [S, N, N]
+        inside = (e & (adj != 0)[None]).sum()
+        return inside / (e.sum() - np.trace(e, axis1=1, axis2=2).sum())
+
+    want = f"hold {recall('train'):.1%} of the true edges of the training split"
+    assert "nri: notice: the candidate edges" in err and want in err
+    m = json.loads((run / "metrics.json").read_text())
+    assert m["candidate_recall"] == pytest.approx(recall("test"))
+    assert m["candidate_share"] == pytest.approx(5 / 20)

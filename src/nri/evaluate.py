@@ -29,6 +29,7 @@ from nri.data.dataset import (
 from nri.data.normalize import Normalizer
 from nri.eval_batch import resolve_eval_batch
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean, json_text
+from nri.models import candidates
 from nri.run_data import name_order, reorder_edges, trained_info
 from nri.training.compat import check_labels
 from nri.training.run_dir import RunError, load_run, run_data_path
@@ -121,7 +122,11 @@ def evaluate_run(
         AUROCs of :func:`nri.aggregate.graph_level_metrics`: ``auroc_per_sample``
         (the StructInfer benchmark's metric) and, when every sample has the same
         graph, ``auroc_aggregate`` / ``auroc_aggregate_logit`` (of the pooled graph;
-        None otherwise).
+        None otherwise). With candidate edges (``model.candidates`` other than all)
+        and true edges, ``candidate_recall`` (share of the true interacting edges
+        inside the candidates, :func:`nri.models.candidates.coverage`) and
+        ``candidate_share`` (share of the pairs that are candidates: the recall of
+        random candidates); None otherwise.
 
     Raises:
         RunError: data that cannot be found or do not fit the run; an out-of-memory
@@ -183,6 +188,8 @@ def evaluate_run(
     edges: EdgeMetrics | None = None  # None: the model infers no graph
     mse = HorizonMSE()
     one_step = Mean()
+    cover: candidates.Coverage | None = None  # candidate edges' recall of the truth
+    window = getattr(mc, "n_timesteps", None) or x_all.shape[2]
     start = time.perf_counter()
     try:
         with torch.no_grad():
@@ -198,6 +205,9 @@ def evaluate_run(
                             skip_first=getattr(mc, "skip_first", False),
                         )
                     edges.update(out.logits.float(), labels)
+                part = candidates.coverage(mc, x[:, :, :window], labels)
+                if part is not None:
+                    cover = part if cover is None else cover + part
                 mse.update(out.sq_err, out.count)
                 one_step.update(out.one_step_sq_err, out.one_step_count)
     except (RuntimeError, MemoryError) as err:
@@ -248,6 +258,8 @@ def evaluate_run(
         "n_edge_types": getattr(mc, "n_edge_types", None),
         "headline": _headline(mc, n_classes) if has_edges else None,
         "asym": edge_metrics["asym"],
+        "candidate_recall": None if cover is None else cover.recall,
+        "candidate_share": None if cover is None else cover.share,
         "mse": horizon,
         **{f"mse_{h}": horizon[h - 1] for h in (1, 10, 20) if h <= len(horizon)},
         "mse_1step": one_step.compute(),
@@ -322,6 +334,14 @@ def format_metrics(m: dict[str, Any]) -> str:
                     "AUROC of the one graph (mean / logit pool)",
                     f"{_fmt(m['auroc_aggregate'], '.4f')} / "
                     f"{_fmt(m.get('auroc_aggregate_logit'), '.4f')}",
+                )
+            )
+        if m.get("candidate_recall") is not None:
+            rows.append(
+                (
+                    "true edges inside the candidates",
+                    f"{m['candidate_recall']:.4f} (candidates: "
+                    f"{m['candidate_share']:.4f} of the pairs)",
                 )
             )
         if m.get("acc_all_no_edge") is not None:

@@ -9,10 +9,11 @@ sample; the diagonal is ignored). The edge sets themselves are built by
 
 from __future__ import annotations
 
+import math
 import warnings
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -22,8 +23,11 @@ from nri import graph
 from nri.errors import DataNotice
 
 __all__ = [
+    "Coverage",
     "active",
     "candidate_edges",
+    "coverage",
+    "coverage_notice",
     "check_candidates",
     "check_settings",
     "read_candidate_graph",
@@ -161,3 +165,82 @@ def candidate_edges(cfg: Any, x: Tensor) -> graph.EdgeSet | None:
         return graph.knn(x, cfg.candidates_k)
     adj = torch.from_numpy(np.array(read_candidate_graph(cfg.candidates)))
     return graph.from_adjacency(adj.to(x.device))
+
+
+class Coverage(NamedTuple):
+    """How many of the true interacting edges the candidates hold (docs/scale.md,
+    "Candidate recall"): counts summed over samples.
+
+    Fields:
+        true_in: true interacting edges (label > 0) that are candidates.
+        true: true interacting edges.
+        candidates: candidate edges.
+        pairs: ordered pairs ``i != j`` with a known label.
+    """
+
+    true_in: int
+    true: int
+    candidates: int
+    pairs: int
+
+    def __add__(self, other: object) -> Coverage:  # type: ignore[override]
+        if not isinstance(other, Coverage):
+            return NotImplemented
+        return Coverage(*(a + b for a, b in zip(self, other, strict=True)))
+
+    @property
+    def recall(self) -> float:
+        """Share of the true edges inside the candidates (NaN without true edges);
+        a true edge outside them is a certain miss of every edge metric."""
+        return self.true_in / self.true if self.true else math.nan
+
+    @property
+    def share(self) -> float:
+        """Share of the labelled pairs that are candidates: the recall that
+        candidates drawn at random would have."""
+        return self.candidates / self.pairs if self.pairs else math.nan
+
+
+def coverage(cfg: Any, x: Tensor, labels: Tensor, batch: int = 256) -> Coverage | None:
+    """:class:`Coverage` of the candidates of ``cfg`` on samples with true edges,
+    computed on the encoder window ``x`` as the model computes them; None for all
+    pairs or data without true edges.
+
+    Shapes:
+        x ``[S, N, T, F]`` (the encoder window); labels ``[S, E]`` int (-1 unknown).
+    """
+    if not active(cfg) or not bool((labels > 0).any()):
+        return None
+    total = Coverage(0, 0, 0, 0)
+    for i in range(0, x.shape[0], batch):
+        lab = labels[i : i + batch]
+        edges = candidate_edges(cfg, x[i : i + batch])
+        assert edges is not None
+        cand = graph.candidate_mask(edges).expand(lab.shape[0], -1)  # [B, E]
+        known = lab >= 0
+        true = lab > 0
+        total = total + Coverage(
+            int((true & cand).sum()),
+            int(true.sum()),
+            int((cand & known).sum()),
+            int(known.sum()),
+        )
+    return total
+
+
+def coverage_notice(cfg: Any, cov: Coverage, where: str) -> str:
+    """One line on the candidates' recall of the true edges, for ``nri train`` and
+    ``nri evaluate``; it says so when the candidates hold hardly more of the true
+    edges than random candidates would."""
+    what = f"knn, k={cfg.candidates_k}" if cfg.candidates == "knn" else cfg.candidates
+    line = (
+        f"the candidate edges ({what}) hold {cov.recall:.1%} of the true edges of "
+        f"{where} and are {cov.share:.1%} of the pairs"
+    )
+    if cov.recall < cov.share + 0.25 * (1.0 - cov.share):
+        line += (
+            "; random candidates would hold as many, so the true edges outside them "
+            "cannot be found (give candidates that contain them, or "
+            "model.candidates=all)"
+        )
+    return line

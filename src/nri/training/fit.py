@@ -33,8 +33,9 @@ from nri.atomic import check_out_dir, write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
 from nri.data.dataset import LoadedData, Split, check_finite_splits, load_dataset
-from nri.errors import TrainingStopped
+from nri.errors import DataNotice, TrainingStopped
 from nri.eval_batch import REF_OBJECTS, resolve_eval_batch
+from nri.models import candidates
 from nri.registry import MODELS
 from nri.training.checkpoint import (
     atomic_torch_save,
@@ -126,6 +127,8 @@ def fit(
         ),
     )
     check_compatible(config, data)
+    if rank_zero and not resume:
+        _notice_candidate_recall(config, data)
 
     t = config.train
     if t.threads is not None:
@@ -140,6 +143,24 @@ def fit(
         if fresh:  # a run that never wrote a checkpoint must not block a rerun
             _forget_unstarted(run_dir, created)
         raise
+
+
+def _notice_candidate_recall(config: RunConfig, data: LoadedData) -> None:
+    """A :class:`~nri.errors.DataNotice` with the candidates' recall of the true
+    edges of the training split (model.candidates other than all, true edges
+    known): a true edge outside the candidates can never be found."""
+    mc = config.model_config
+    split = data.splits.get("train")
+    if split is None or not candidates.active(mc):
+        return
+    frames = getattr(mc, "n_timesteps", None) or split.x.shape[2]
+    cov = candidates.coverage(mc, split.x[:, :, :frames], split.edges)
+    if cov is not None:
+        warnings.warn(
+            candidates.coverage_notice(mc, cov, "the training split"),
+            DataNotice,
+            stacklevel=3,
+        )
 
 
 def _has_checkpoint(run_dir: Path) -> bool:
