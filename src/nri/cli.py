@@ -240,6 +240,7 @@ COMMANDS: tuple[Callable[[argparse._SubParsersAction], None], ...] = (
     cli_train._add_evaluate,
     _add_demo,
     cli_user._add_import,
+    cli_user._add_candidates,
     cli_results._add_infer,
     cli_results._add_forecast,
     cli_results._add_report,

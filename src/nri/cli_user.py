@@ -1,4 +1,4 @@
-"""Commands for own data: ``nri import`` (``nri infer``, ``nri forecast`` and
+"""Commands for own data: ``nri import``, ``nri candidates`` (``nri infer``, ``nri forecast`` and
 ``nri report`` are in :mod:`nri.cli_results`).
 
 Registered in :data:`nri.cli.COMMANDS`; handlers import the library lazily, and bad
@@ -162,4 +162,42 @@ def _cmd_import(args: argparse.Namespace) -> int:
     for text in sets:
         words += ["--set", text]
     print("  " + shlex.join(words))  # quoted: paths with spaces paste into a shell
+    return 0
+
+
+# ----------------------------------------------------------------------- candidates
+
+
+def _add_candidates(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "candidates",
+        help="one candidate graph for a data set from a linear interaction score "
+        "(for model.candidates=FILE)",
+        description="Score every ordered pair by a ridge regression of each object's "
+        "change of state on the others' states relative to it, pooled over a split "
+        "(nri.linear_candidates), keep the K best senders of every receiver and write "
+        "the [N, N] 0/1 matrix [receiver, sender] for model.candidates=FILE. For data "
+        "whose samples share one graph. See docs/scale.md.",
+    )
+    p.add_argument("data", type=Path, help="data set directory")
+    p.add_argument("--suffix", default=None, help="which data set, e.g. springs50")
+    p.add_argument(
+        "--k", type=_int_at_least(1), required=True, help="senders per receiver"
+    )
+    p.add_argument("--out", type=Path, required=True, help="the graph: .npy or .csv")
+    p.add_argument(
+        "--split", default="train", choices=["train", "valid", "test"], help="(train)"
+    )
+    p.add_argument("--ridge", type=float, default=1e-3, help="relative penalty (1e-3)")
+    p.add_argument(
+        "--scores", type=Path, default=None, help="also write the [N, N] scores (.npy)"
+    )
+    p.set_defaults(func=_cmd_candidates)
+
+
+def _cmd_candidates(args: argparse.Namespace) -> int:
+    from nri.linear_candidates import write_candidates
+
+    print(write_candidates(args.data, args.k, args.out, suffix=args.suffix,
+                           split=args.split, ridge=args.ridge, scores=args.scores))  # fmt: skip
     return 0
