@@ -38,16 +38,21 @@ ORIGINAL_NRI = {
 
 
 def read_runs(path: Path) -> list[list[tuple[float, float]]]:
-    """Per seed, (CPU-s, validation accuracy) per epoch from the last record of a
-    time_to_accuracy ``--json`` file."""
+    """Per seed, (CPU-s, validation accuracy) per epoch from a time_to_accuracy
+    ``--json`` file: every record's seeds, a later record's curve replacing an
+    earlier one of the same seed (files of several runs can be concatenated)."""
     lines = [ln for ln in path.read_text().splitlines() if ln.strip()]
     if not lines:
         raise SystemExit(f"{path}: no records; run time_to_accuracy.py --json {path}")
-    record = json.loads(lines[-1])
-    return [
-        [(r["cpu_s"], r["val/acc_perm"]) for r in res["curve"] if "val/acc_perm" in r]
-        for res in record["results"]
-    ]
+    by_seed: dict[int, list[tuple[float, float]]] = {}
+    for line in lines:
+        for res in json.loads(line)["results"]:
+            by_seed[res["seed"]] = [
+                (r["cpu_s"], r["val/acc_perm"])
+                for r in res["curve"]
+                if "val/acc_perm" in r
+            ]
+    return [by_seed[k] for k in sorted(by_seed)]
 
 
 def main() -> None:
@@ -59,6 +64,7 @@ def main() -> None:
         "--title",
         default="springs5 (original generator, seed 7), one thread per run",
     )
+    p.add_argument("--ylim", type=float, nargs=2, default=(0.45, 1.0))
     p.add_argument("--out", required=True)
     a = p.parse_args()
     fig, ax = plt.subplots(figsize=(7.5, 4.5), dpi=120)
@@ -81,7 +87,7 @@ def main() -> None:
     ax.axhline(a.target, color="0.5", lw=0.8, ls=":")
     ax.set_xlabel("CPU-seconds of the training process (validation included)")
     ax.set_ylabel("validation edge accuracy")
-    ax.set_ylim(0.45, 1.0)
+    ax.set_ylim(*a.ylim)
     ax.set_xlim(left=0)
     ax.set_title(a.title, fontsize=10)
     ax.grid(alpha=0.3)

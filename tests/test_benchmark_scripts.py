@@ -58,3 +58,26 @@ def test_plain_loop_records_a_curve(
     curve = json.loads(out.read_text())["curve"]
     assert [r["epoch"] for r in curve] == [1, 2]
     assert all(0.0 <= r["acc"] <= 1.0 and r["cpu"] > 0 for r in curve)
+
+
+def test_accuracy_vs_cpu_merges_the_seeds_of_concatenated_records(
+    tmp_path: Path,
+) -> None:
+    def record(seed: int, accs: list[float]) -> str:
+        curve = [{"epoch": i + 1, "cpu_s": 10.0 * (i + 1), "val/acc_perm": a}
+                 for i, a in enumerate(accs)]  # fmt: skip
+        return json.dumps({"results": [{"seed": seed, "hit": None, "curve": curve}]})
+
+    runs = tmp_path / "runs.jsonl"
+    lines = [record(2, [0.5]), record(1, [0.5, 0.6]), record(2, [0.55, 0.7])]
+    runs.write_text("\n".join(lines) + "\n")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from accuracy_vs_cpu import read_runs
+    finally:
+        sys.path.pop(0)
+    assert read_runs(runs) == [[(10.0, 0.5), (20.0, 0.6)], [(10.0, 0.55), (20.0, 0.7)]]
+    out = tmp_path / "fig.png"
+    _run("accuracy_vs_cpu.py", "--run", f"x={runs}", "--ylim", "0.4", "0.8",
+         "--out", str(out))  # fmt: skip
+    assert out.stat().st_size > 10_000
