@@ -75,16 +75,27 @@ result = fit(config, spec["run_dir"], data=spec["data"], callbacks=[Curve(spec["
 
 
 def ensure_data(path: Path, system: str) -> None:
-    """Write the reference-generator 5-object set (seed 7, 2000/500/500) if missing."""
+    """Write the reference-generator 5-object set (seed 7, 2000/500/500) if missing.
+
+    Two benchmark processes started at once with the same ``--data`` take turns on a
+    lock file beside it, so that one writes the set and the other then finds it.
+    """
+    import fcntl
+
     if (path / f"meta_{system}5.json").exists():
         return
     from nri.sim.io import DatasetConfig, write_dataset
 
-    cfg = DatasetConfig(
-        system=system, n_objects=5, n_train=2000, n_valid=500, n_test=500, seed=7,
-        reference=system != "kuramoto",
-    )  # fmt: skip
-    write_dataset(cfg, path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (path / f"meta_{system}5.json").exists():
+            return
+        cfg = DatasetConfig(
+            system=system, n_objects=5, n_train=2000, n_valid=500, n_test=500, seed=7,
+            reference=system != "kuramoto",
+        )  # fmt: skip
+        write_dataset(cfg, path)
 
 
 def run_one(spec: dict[str, Any]) -> subprocess.Popen:
