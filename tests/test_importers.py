@@ -294,3 +294,20 @@ def test_an_imported_set_reads_back_as_the_same_series(tmp_path, arrays):
         assert np.array_equal(s.x, parts[split].x) and s.n_edge_types == 3
         assert np.array_equal(s.edges, parts[split].edges)
         assert s.feature_names == tuple("abcd") and s.object_names == tuple("pqr")
+        assert s.sample_names == parts[split].sample_names  # which input sample is which
+
+
+def test_stored_sample_names_must_match_the_files(tmp_path, arrays):
+    """Names recorded at import that no longer fit the files are refused, not misplaced."""
+    from nri.data.layout import read_data_dir
+
+    x, adj = arrays
+    np.savez(tmp_path / "a.npz", x=x, edges=adj)
+    import_data(tmp_path / "a.npz", tmp_path / "d", "own", seed=2)
+    meta_path = tmp_path / "d" / "meta_own.json"
+    meta = json.loads(meta_path.read_text())
+    assert meta["splits"]["train"]["sample_names"]  # recorded, and read back above
+    meta["splits"]["train"]["sample_names"] = meta["splits"]["train"]["sample_names"][1:]
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(DataError, match="names .* train samples but the train files hold"):
+        read_data_dir(tmp_path / "d")

@@ -26,7 +26,7 @@ from nri.data.splits import SeriesSet
 from nri.data.structinfer import NETSIMS, is_structinfer, structinfer_meta
 from nri.data.structinfer import describe_diagonal as _describe_diagonal
 from nri.data.structinfer import read_split as _read_structinfer
-from nri.sim.io import SPLITS, marker_name
+from nri.sim.io import SPLITS, marker_name, meta_name
 
 KURAMOTO_FEATURES = ("dphi", "sin_phi", "phase", "omega")
 PARTICLE_GROUPS = (0, 0, 1, 1)  # one (min, max) for positions, one for velocities
@@ -178,6 +178,7 @@ def read_data_dir(
             x,
             feature_names=names,
             object_names=tuple(objects) if objects else None,
+            sample_names=_stored_sample_names(meta, s, x.shape[0], root, suffix),
             source=f"{root} ({suffix}, {s})",
         )
         out[s] = replace(series, edges=labels)  # labels [S, E], checked above
@@ -195,6 +196,27 @@ def read_data_dir(
         source=str(root),
         label=f"data set {suffix} in {root}",
     )
+
+
+def _stored_sample_names(
+    meta: dict[str, Any] | None, split: str, n_samples: int, root: Path, suffix: str
+) -> tuple[str, ...] | None:
+    """The sample names ``nri import`` recorded for ``split`` (None: not recorded).
+
+    Raises:
+        DataError: the metadata names a different number of samples than the split's
+            files hold (files replaced after the import), so names would be misplaced.
+    """
+    names = ((meta or {}).get("splits") or {}).get(split, {}).get("sample_names")
+    if names is None:
+        return None
+    if len(names) != n_samples:
+        raise DataError(
+            f"{root / meta_name(suffix)} names {len(names)} {split} samples but the "
+            f"{split} files hold {n_samples}; the files were changed after `nri "
+            "import`: import the data again"
+        )
+    return tuple(str(n) for n in names)
 
 
 def _read_structinfer_dir(
