@@ -219,6 +219,22 @@ def test_bad_arrays(tmp_path, arrays):
         "labels.npz": ({"x": x, "edges": adj * 0.5}, "edge values must be labels"),
         "keys.npz": ({"a": x, "b": x}, "store the trajectories under 'x'"),
         "names.npz": ({"x": x, "object_names": ["a"]}, "1 object_names for 3"),
+        "dup_objects.npz": (
+            {"x": x, "object_names": ["a", "b", "a"]},
+            "object_names has 'a' twice .entries 0 and 2.",
+        ),
+        "dup_features.npz": (
+            {"x": x, "feature_names": ["px", "px", "vx", "vy"]},
+            "feature_names has 'px' twice",
+        ),
+        "dup_samples.npz": (
+            {"x": x, "sample_names": ["r0"] * (len(x) - 1) + ["r1"]},
+            "sample_names has 'r0' twice .entries 0 and 1.",
+        ),
+        "empty_name.npz": (
+            {"x": x, "object_names": ["a", " ", "c"]},
+            "object_names entry 1 is empty",
+        ),
         "pickle.npz": ({"x": x, "edges": np.array([{}], dtype=object)}, "pickled"),
     }
     for name, (content, message) in cases.items():
@@ -294,7 +310,8 @@ def test_an_imported_set_reads_back_as_the_same_series(tmp_path, arrays):
         assert np.array_equal(s.x, parts[split].x) and s.n_edge_types == 3
         assert np.array_equal(s.edges, parts[split].edges)
         assert s.feature_names == tuple("abcd") and s.object_names == tuple("pqr")
-        assert s.sample_names == parts[split].sample_names  # which input sample is which
+        # which input sample is which
+        assert s.sample_names == parts[split].sample_names
 
 
 def test_stored_sample_names_must_match_the_files(tmp_path, arrays):
@@ -307,7 +324,8 @@ def test_stored_sample_names_must_match_the_files(tmp_path, arrays):
     meta_path = tmp_path / "d" / "meta_own.json"
     meta = json.loads(meta_path.read_text())
     assert meta["splits"]["train"]["sample_names"]  # recorded, and read back above
-    meta["splits"]["train"]["sample_names"] = meta["splits"]["train"]["sample_names"][1:]
+    train = meta["splits"]["train"]
+    train["sample_names"] = train["sample_names"][1:]
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(DataError, match="names .* train samples but the train files hold"):
+    with pytest.raises(DataError, match="names .* train samples but the train files"):
         read_data_dir(tmp_path / "d")

@@ -191,6 +191,19 @@ def _names(
     out = tuple(str(v) for v in np.asarray(names).ravel())
     if len(out) != count:
         raise DataError(f"{source}: {len(out)} {what} for {count} entries")
+    empty = [i for i, v in enumerate(out) if not v.strip()]
+    if empty:
+        raise DataError(
+            f"{source}: {what} entry {empty[0]} is empty; give every entry a name"
+        )
+    first: dict[str, int] = {}
+    for i, v in enumerate(out):
+        if v in first:  # outputs and matching by name would mix the two up
+            raise DataError(
+                f"{source}: {what} has {v!r} twice (entries {first[v]} and {i}); "
+                "give every entry a different name"
+            )
+        first[v] = i
     return out
 
 
