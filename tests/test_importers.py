@@ -329,3 +329,34 @@ def test_stored_sample_names_must_match_the_files(tmp_path, arrays):
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(DataError, match="names .* train samples but the train files"):
         read_data_dir(tmp_path / "d")
+
+
+def test_overlapping_windows_across_splits_are_reported(tmp_path):
+    """Windows of one recording that share frames across train and test leak: counted
+    by hand on named windows, and said in one notice at import (none without overlap)."""
+    import warnings
+
+    from nri.data.splits import windows_sharing_frames
+    from nri.errors import DataNotice
+
+    def named(*names):
+        return make_series(np.zeros((len(names), 2, 4, 1)), sample_names=names)
+
+    splits = {
+        "train": named("a@0", "a@10", "b@0"),
+        "valid": named("a@5", "b@10"),  # a@5 overlaps a@0 and a@10; b@10 is clear
+        "test": named("c@0", "a@20"),  # c unseen; a@20 is 10 after a@10: clear
+    }
+    assert windows_sharing_frames(splits, window=10) == {
+        "valid": (1, 2),
+        "test": (0, 2),
+    }
+    assert windows_sharing_frames(splits, window=11)["test"] == (1, 2)
+
+    x = np.random.default_rng(0).normal(size=(10, 3, 50, 2))
+    np.savez(tmp_path / "w.npz", x=x)
+    with pytest.warns(DataNotice, match=r"--stride 5 < --window 25: \d+ of 6 valid"):
+        import_data(tmp_path / "w.npz", tmp_path / "o1", window=25, stride=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        import_data(tmp_path / "w.npz", tmp_path / "o2", window=25)

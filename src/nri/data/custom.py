@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import warnings
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -31,9 +32,9 @@ from nri.data.labels import n_edge_types
 from nri.data.loaded import LoadedData
 from nri.data.normalize import Normalizer, fit_normalizer, normalise
 from nri.data.series import Series
-from nri.data.splits import prepare, split_series
+from nri.data.splits import prepare, split_series, windows_sharing_frames
 from nri.data.time_axis import OnGap
-from nri.errors import OutputPathError
+from nri.errors import DataNotice, OutputPathError
 from nri.sim.io import SPLITS, marker_name, meta_name
 
 __all__ = [
@@ -232,11 +233,31 @@ def import_data(
         series = read_series(path, x_key=x_key, **opts)
         splits = split_series(series, valid_frac, test_frac, seed)
         how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+    if window is not None and "seed" in how:  # windows we split at random
+        _notice_shared_frames(splits, window, stride)
     if edges is not None:
         splits = _with_edge_file(splits, path, Path(edges), edge_threshold)
         how["edges"] = str(edges)
     extra = {"source": str(path), "import": {**how, **opts}}
     return write_data_dir(splits, out, name, feature_groups, extra)
+
+
+def _notice_shared_frames(
+    splits: Mapping[str, Series], window: int, stride: int | None
+) -> None:
+    """A :class:`~nri.errors.DataNotice` when overlapping windows of one recording
+    fell into training and valid/test (``stride < window``): their scores leak."""
+    shared = windows_sharing_frames(splits, window)
+    if not any(n for n, _ in shared.values()):
+        return
+    counts = " and ".join(f"{n} of {m} {split}" for split, (n, m) in shared.items())
+    warnings.warn(
+        f"--stride {stride} < --window {window}: {counts} windows share frames with "
+        "a training window, so their scores overstate accuracy on new data; use "
+        f"--stride {window} (or more) for windows that share no frames",
+        DataNotice,
+        stacklevel=2,
+    )
 
 
 def _with_edge_file(

@@ -81,6 +81,40 @@ def split_series(
     }
 
 
+def windows_sharing_frames(
+    splits: Mapping[str, Series], window: int
+) -> dict[str, tuple[int, int]]:
+    """For ``valid`` and ``test``: how many of their windows share frames with a
+    training window of the same recording, and how many windows they hold.
+
+    Windows are recognised by the names :func:`nri.data.series.windows_of` gives
+    them (``SAMPLE@FIRST_FRAME``); two windows of one recording overlap when their
+    first frames are less than ``window`` apart. Such test scores overstate accuracy
+    on new data (the model has seen those frames).
+    """
+
+    def parsed(name: str) -> tuple[str, int] | None:
+        source, at, start = name.rpartition("@")
+        return (source, int(start)) if at and start.isdigit() else None
+
+    seen: dict[str, list[int]] = {}
+    for name in splits["train"].sample_names:
+        if (p := parsed(name)) is not None:
+            seen.setdefault(p[0], []).append(p[1])
+    out = {}
+    for split in ("valid", "test"):
+        names = splits[split].sample_names
+        shared = 0
+        for name in names:
+            p = parsed(name)
+            if p is not None and any(
+                abs(p[1] - a) < window for a in seen.get(p[0], ())
+            ):
+                shared += 1
+        out[split] = (shared, len(names))
+    return out
+
+
 def random_splits(
     series: Series,
     name: str,
