@@ -1,5 +1,7 @@
 """The command line: simulate and data, and one-line errors."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -52,6 +54,24 @@ def test_train_evaluate_and_their_errors(tmp_path, capsys, reference_dir):
     assert main(["evaluate", str(run), "--batch-size", "64"]) == 0
     out = capsys.readouterr().out
     assert "edge accuracy (perm.-invariant)" in out and (run / "metrics.json").exists()
+    # the run's own data named explicitly: still the run's metrics.json
+    assert (
+        main(["evaluate", str(run), "--data", str(reference_dir), "--batch-size", "64"])
+        == 0
+    )
+    assert "wrote " + str(run / "metrics.json") in capsys.readouterr().out
+    # other data never replace the run's own metrics: they go beside them, named
+    own = (run / "metrics.json").read_text()
+    other = tmp_path / "other set"
+    other.mkdir()
+    for f in reference_dir.glob("*_springs5.npy"):
+        (other / f.name).symlink_to(f)
+    assert main(["evaluate", str(run), "--data", str(other), "--batch-size", "64"]) == 0
+    assert (
+        "wrote " + str(run / "metrics_other_set_test.json") in capsys.readouterr().out
+    )
+    assert json.loads((run / "metrics_other_set_test.json").read_text())["data"]
+    assert (run / "metrics.json").read_text() == own
 
     assert main(argv) == 2  # the run exists already
     _one_line_error(capsys, "already holds a run", "--resume")

@@ -6,6 +6,7 @@ Registered in :data:`nri.cli.COMMANDS`; handlers import the library lazily.
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from nri.cli_args import positive_int
@@ -99,7 +100,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "rollout of H = model.test_horizon frames (20) from frame W; needs W + 1 + H "
         "frames per sample. Raw and permutation-invariant accuracy (skip_first runs: "
         "type 0 stays 'no interaction'), AUROC, asymmetry, MSE per horizon in "
-        "normalised units. Writes RUN/metrics.json.",
+        "normalised units. Writes RUN/metrics.json (other --data or --split: "
+        "RUN/metrics_<data>_<split>.json, so the run's own metrics stay).",
     )
     p.add_argument("run", type=Path, help="run directory")
     p.add_argument(
@@ -120,7 +122,8 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
         "--out",
         type=Path,
         default=None,
-        help="metrics JSON file to write (default RUN/metrics.json)",
+        help="metrics JSON file to write (default RUN/metrics.json for the run's own "
+        "test split, else RUN/metrics_<data>_<split>.json beside it)",
     )
     p.add_argument(
         "--any-objects",
@@ -133,13 +136,31 @@ def _add_evaluate(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_cmd_evaluate)
 
 
+def _default_metrics_file(run: Path, data: Path | None, split: str) -> Path:
+    """``RUN/metrics.json`` (what ``nri train`` wrote and ``nri report`` shows) for
+    the run's own test split only; other data or splits go beside it, named by them
+    (``metrics_<data>_<split>.json``), so that they never replace the run's own."""
+    from nri.training.run_dir import RunError, run_data_path
+
+    own = data is None
+    if not own and run.is_dir():
+        try:
+            own = data.resolve() == run_data_path(run).resolve()
+        except (RunError, OSError, ValueError):
+            own = False  # no recorded data: --data is other data
+    if own:
+        return run / ("metrics.json" if split == "test" else f"metrics_{split}.json")
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", data.name).lstrip("._-") or "data"
+    return run / f"metrics_{name}_{split}.json"
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from nri.atomic import write_text_atomic
     from nri.cli_results import check_out_file
     from nri.evaluate import evaluate_run, format_metrics
     from nri.metrics import json_text
 
-    target = args.out or args.run / "metrics.json"
+    target = args.out or _default_metrics_file(args.run, args.data, args.split)
     if args.out is not None or args.run.is_dir():
         check_out_file(target, "metrics.json")
     metrics = evaluate_run(
