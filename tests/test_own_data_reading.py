@@ -188,3 +188,42 @@ def test_failed_training_leaves_nothing_that_blocks_a_rerun(
     monkeypatch.undo()
     result = fit(cfg, run, data=springs3)
     assert result.best_checkpoint.exists()
+
+
+def test_squeezed_features_are_said_once_and_indicators_are_not(tmp_path, capsys):
+    """A placeholder value or rounding noise would reach the model as a constant or as
+    stretched noise: one notice each, naming the feature; ordinary features, a sparse
+    0/1 indicator and simulated data give none."""
+    import warnings
+
+    from nri.data.normalize import fit_normalizer, squeezed_features
+
+    rng = np.random.default_rng(0)
+    x = np.cumsum(rng.normal(size=(20, 3, 30, 3)), axis=2)
+    names = ("px", "py", "temp")
+    assert squeezed_features(x, fit_normalizer(x, names)) == []
+    big = x.copy()
+    big[3, 1, 5, 0] = 1e200
+    (msg,) = squeezed_features(big, fit_normalizer(big, names))
+    assert "feature 'px' lie in" in msg and "1e+200" in msg
+    noisy = x.copy()
+    noisy[..., 2] = 5 + 1e-12 * rng.normal(size=noisy[..., 2].shape)
+    (msg,) = squeezed_features(noisy, fit_normalizer(noisy, names))
+    assert "feature 'temp' varies by only" in msg
+    ind = x.copy()
+    ind[..., 1] = (rng.random(ind[..., 1].shape) < 0.005).astype(float)  # rare events
+    assert squeezed_features(ind, fit_normalizer(ind, names)) == []
+
+    long = np.cumsum(rng.normal(size=(20, 3, 200, 3)), axis=2)
+    long[:, 1, 5, 0] = 1e200  # in every sample, so in the training split too
+    np.savez(tmp_path / "big.npz", x=long, feature_names=names)
+    rc, _, err = run_cli(
+        ["import", str(tmp_path / "big.npz"), "--out", str(tmp_path / "o")], capsys
+    )
+    assert rc == 0 and err.count("nri: notice:") == 1 and "'px'" in err, err
+    sim = tmp_path / "sim"
+    write_dataset(DatasetConfig(system="charged", n_objects=3, n_train=8, n_valid=2,
+                                n_test=2, length=500, length_test=1000, seed=1), sim)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        load_dataset(sim)

@@ -160,6 +160,46 @@ def fit_normalizer(
     return Normalizer(groups=groups, mins=tuple(mins), maxs=tuple(maxs), names=names)
 
 
+def squeezed_features(x: np.ndarray, norm: Normalizer) -> list[str]:
+    """Why some of the training data's features would reach the model squeezed: one
+    message per feature group, for own data (``nri import`` and training on own data
+    issue them as notices).
+
+    Two cases, both legal but almost always a mistake: the group varies by less than
+    1e-6 of its magnitude (float rounding noise, which min-max normalisation
+    stretches to [-1, 1]); or 98 % of its values (1st to 99th percentile) span less
+    than 0.1 % of its range while differing among themselves (a few extreme values,
+    such as a -9999 or 1e200 placeholder, squeeze everything else to one value).
+    A feature that mostly holds one value (an indicator) is not reported.
+
+    Shapes:
+        x ``[..., F]`` in physical units, the split ``norm`` was fitted on.
+    """
+    flat = x.reshape(-1, x.shape[-1])
+    out = []
+    for g, (lo, hi) in enumerate(zip(norm.mins, norm.maxs, strict=True)):
+        cols = [i for i, k in enumerate(norm.groups) if k == g]
+        which = ", ".join(repr(norm.names[i]) if norm.names else str(i) for i in cols)
+        span, magnitude = hi - lo, max(abs(lo), abs(hi))
+        if span < 1e-6 * magnitude:
+            out.append(
+                f"feature {which} varies by only {span:.3g} around {magnitude:.6g} "
+                "(rounding noise?); normalisation stretches that to [-1, 1]: drop the "
+                "feature or check its precision"
+            )
+            continue
+        q01, q99 = np.quantile(flat[:, cols], [0.01, 0.99])
+        if q99 > q01 and q99 - q01 < 1e-3 * span:
+            out.append(
+                f"98 % of the training values of feature {which} lie in [{q01:.6g}, "
+                f"{q99:.6g}], under 0.1 % of its range [{lo:.6g}, {hi:.6g}]: a few "
+                "extreme values (a placeholder such as -9999?) squeeze the rest to "
+                "one value for the model; remove them or give them as NaN (refused "
+                "with their place)"
+            )
+    return out
+
+
 def normalise(
     normalizer: Normalizer,
     x: np.ndarray,

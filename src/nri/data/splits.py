@@ -11,6 +11,7 @@ finite there) and returns :class:`~nri.data.loaded.LoadedData`, whose splits
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,8 +22,14 @@ import torch
 from nri.data.errors import DataError
 from nri.data.files import CUSTOM
 from nri.data.loaded import LoadedData, Split
-from nri.data.normalize import Normalizer, fit_normalizer, normalise
+from nri.data.normalize import (
+    Normalizer,
+    fit_normalizer,
+    normalise,
+    squeezed_features,
+)
 from nri.data.series import Series
+from nri.errors import DataNotice
 from nri.sim.io import SPLITS
 
 __all__ = ["SeriesSet", "prepare", "random_splits", "split_series"]
@@ -163,6 +170,9 @@ def prepare(
     names = data.feature_names
     if normalizer is None:
         normalizer = fit_normalizer(data.splits["train"].x, names, data.feature_groups)
+        if data.system == CUSTOM:  # simulated data are not second-guessed
+            for message in squeezed_features(data.splits["train"].x, normalizer):
+                warnings.warn(f"{label}: {message}", DataNotice, stacklevel=2)
     elif normalizer.n_features != len(names):
         raise DataError(
             f"{label} has {len(names)} features per object but the given normaliser "
