@@ -227,3 +227,19 @@ def test_squeezed_features_are_said_once_and_indicators_are_not(tmp_path, capsys
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataNotice)
         load_dataset(sim)
+
+
+def test_partial_files_of_a_killed_import_are_named(tmp_path, capsys):
+    """An import killed before its marker (kill -9) leaves only *.partial files: the
+    directory is refused in one line that says so, and the import again reads fine."""
+    x = np.cumsum(np.random.default_rng(1).normal(size=(20, 3, 30, 2)), axis=2)
+    np.savez(tmp_path / "a.npz", x=x)
+    out = tmp_path / "d"
+    out.mkdir()
+    np.save(out / "feat_train_a.npy", x[:16])
+    (out / "feat_train_a.npy").rename(out / "feat_train_a.npy.partial")
+    rc, _, err = run_cli(["data", str(out)], capsys)
+    assert rc == 2 and "interrupted `nri import`" in err and "\n" not in err.strip()
+    rc, _, _ = run_cli(["import", str(tmp_path / "a.npz"), "--out", str(out)], capsys)
+    assert rc == 0 and not list(out.glob("*.partial"))
+    assert load_dataset(out).splits["train"].x.shape[0] == 16

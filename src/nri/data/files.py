@@ -64,8 +64,16 @@ def resolve_dataset(path: str | Path, suffix: str | None) -> tuple[Path, str]:
         if len(found) == 1:
             return root, found[0]
         if not found:
+            partial = sorted(p.name for p in root.glob("*.npy.partial"))
+            if partial:  # an import killed before its marker was written
+                raise DataError(
+                    f"no complete data set in {root}: it holds the partial files of an "
+                    f"interrupted `nri import` ({partial[0]}, ...); run the import "
+                    "again (it replaces them) or delete the *.partial files"
+                )
             raise DataError(
-                f"no data set in {root}: expected files such as edges_train_springs5.npy"
+                f"no data set in {root}: expected files such as edges_train_springs5.npy "
+                "(nri simulate) or feat_train_NAME.npy (nri import)"
             )
         raise DataError(
             f"{root} holds several data sets ({', '.join(found)}); choose one with "
