@@ -15,6 +15,7 @@ from nri.config import resolve
 from nri.data.custom import import_data
 from nri.data.dataset import DataError, load_dataset
 from nri.data.importers import make_series, read_csv, read_npz
+from nri.errors import DataNotice
 from nri.evaluate import evaluate_run, format_metrics
 from nri.exports import write_edges, write_forecast
 from nri.infer import (
@@ -101,6 +102,11 @@ def test_bad_data_for_the_run(run, npz, tmp_path):
         infer_edges(run, make_series(x[:, :3]))
     ok = infer_edges(run, make_series(x[:, :3]), allow_other_objects=True)
     assert ok.probs.shape == (4, 6, 2)
+    # unnamed features taken by position: said, naming which is taken as which
+    with pytest.warns(
+        DataNotice, match="no feature names; taking f0, f1, f2, f3 as x, y"
+    ):
+        infer_edges(run, make_series(x))
     with pytest.raises(DataError, match="10 frames per sample but .* needs 22"):
         forecast_trajectories(run, make_series(x[:, :, :10]), 3)
     with pytest.raises(DataError, match="needs 32"):

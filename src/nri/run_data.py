@@ -13,6 +13,7 @@ Used by :mod:`nri.infer` and :mod:`nri.forecast`; no printing, no file writes.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from nri.data.errors import DataError
 from nri.data.importers import read_series
 from nri.data.normalize import normalise
 from nri.data.series import Series
+from nri.errors import DataNotice
 from nri.models.nri import NRI
 from nri.training.run_dir import LoadedRun, load_run
 
@@ -88,6 +90,16 @@ def name_order(
         return None
     prefix = "f" if what == "feature" else ""
     if _positional(given, prefix) or _positional(trained, prefix):
+        if len(given) == len(trained) and not (
+            _positional(given, prefix) and _positional(trained, prefix)
+        ):  # names on one side only: say which is taken as which
+            side = "the data have" if _positional(given, prefix) else f"{where} has"
+            warnings.warn(
+                f"{source}: {side} no {what} names; taking {', '.join(given)} as "
+                f"{', '.join(trained)} by position (check that the order is the same)",
+                DataNotice,
+                stacklevel=3,
+            )
         return None  # no names on one side: by position (sizes are checked later)
     if sorted(given) != sorted(trained) or len(set(given)) != len(given):
         raise names_mismatch(what, given, trained, source, where)
