@@ -360,3 +360,41 @@ def test_overlapping_windows_across_splits_are_reported(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataNotice)
         import_data(tmp_path / "w.npz", tmp_path / "o2", window=25)
+
+
+def test_an_imported_csv_keeps_its_time_axis(tmp_path, arrays):
+    """Numeric times with step 2 and ISO stamps survive nri import: the directory reads
+    back with the CSV's own times (not frame indices), windows keep their offset."""
+    import pandas as pd
+
+    from nri.data.layout import read_data_dir
+
+    x, _ = arrays
+    times = [list(2.0 * np.arange(T) + 10 * a) for a in range(S)]  # step 2, own offsets
+    write_long_csv(tmp_path / "n.csv", x, times=times)
+    direct = split_series(read_csv(tmp_path / "n.csv"), seed=3)
+    import_data(tmp_path / "n.csv", tmp_path / "d", "n", seed=3)
+    back = read_data_dir(tmp_path / "d")
+    for split, s in back.splits.items():
+        assert np.array_equal(s.times, direct[split].times) and s.time_origin is None
+        assert s.sample_names == direct[split].sample_names
+
+    frame = pd.read_csv(tmp_path / "n.csv")
+    origin = pd.Timestamp("2024-03-01T10:00:00")
+    frame["time"] = [
+        (origin + pd.Timedelta(minutes=v)).isoformat() for v in frame["time"]
+    ]
+    frame.to_csv(tmp_path / "iso.csv", index=False)
+    import_data(
+        tmp_path / "iso.csv", tmp_path / "i", "iso", seed=3, window=T - 2, stride=T - 2
+    )
+    back = read_data_dir(tmp_path / "i")
+    direct = split_series(
+        read_series(tmp_path / "iso.csv", window=T - 2, stride=T - 2), seed=3
+    )
+    for split, s in back.splits.items():
+        assert s.time_origin == direct[split].time_origin is not None
+        assert np.array_equal(s.times, direct[split].times)
+        assert s.times.shape == (s.n_samples, T - 2) and np.all(
+            np.diff(s.times) == 120.0
+        )

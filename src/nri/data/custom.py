@@ -112,6 +112,8 @@ def write_data_dir(
     try:
         for split, s in splits.items():
             arrays = {"feat": s.x}
+            if s.times is not None:  # [S, T]: the time axis of CSV input
+                arrays["times"] = np.asarray(s.times, dtype=np.float64)
             if with_edges:
                 assert s.edges is not None
                 arrays["edges"] = graph.to_dense_np(s.edges, fill=0)  # [S, N, N]
@@ -163,7 +165,9 @@ def write_data_dir(
     marker = out / marker_name(name)
     marker.write_text("written by nri import; removed when the set is complete\n")
     (out / meta_name(name)).unlink(missing_ok=True)
-    for stale in (f"edges_{split}_{name}.npy" for split in SPLITS):
+    for stale in (
+        f"{k}_{split}_{name}.npy" for split in SPLITS for k in ("edges", "times")
+    ):
         (out / stale).unlink(missing_ok=True)  # an older set's edges must not stay
     for part, final in files.items():
         os.replace(part, final)

@@ -19,7 +19,14 @@ import numpy as np
 
 from nri import graph
 from nri.data.errors import DataError
-from nri.data.files import CUSTOM, read_meta, read_split, resolve_dataset, system_of
+from nri.data.files import (
+    CUSTOM,
+    load_array,
+    read_meta,
+    read_split,
+    resolve_dataset,
+    system_of,
+)
 from nri.data.labels import to_labels
 from nri.data.series import Series, make_series
 from nri.data.splits import SeriesSet
@@ -174,12 +181,15 @@ def read_data_dir(
     for s, r in raw.items():
         edge_file = str(root / f"edges_{s}_{suffix}.npy")
         x, labels = physical_split(r, system, keep, edge_file, edge_threshold)
+        times = _stored_times(root / f"times_{s}_{suffix}.npy", x.shape[:3:2])
         series = make_series(
             x,
             feature_names=names,
             object_names=tuple(objects) if objects else None,
             sample_names=_stored_sample_names(meta, s, x.shape[0], root, suffix),
             source=f"{root} ({suffix}, {s})",
+            times=times,
+            time_origin=None if times is None else (meta or {}).get("time_origin"),
         )
         out[s] = replace(series, edges=labels)  # labels [S, E], checked above
     if system in ("springs", "charged", "particles"):
@@ -217,6 +227,24 @@ def _stored_sample_names(
             "import`: import the data again"
         )
     return tuple(str(n) for n in names)
+
+
+def _stored_times(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
+    """The time stamps ``[S, T]`` ``nri import`` kept from a CSV (None: none kept).
+
+    Raises:
+        DataError: the file does not fit the split's samples and frames.
+    """
+    if not path.exists():
+        return None
+    times = np.asarray(load_array(path, "time stamps"), dtype=np.float64)
+    if times.shape != tuple(shape) or not np.isfinite(times).all():
+        raise DataError(
+            f"{path} holds time stamps of shape {times.shape} for {shape[0]} samples x "
+            f"{shape[1]} frames (or values that are not finite); the files were "
+            "changed after `nri import`: import the data again"
+        )
+    return times
 
 
 def _read_structinfer_dir(
