@@ -80,6 +80,11 @@ def test_import_edges_for_a_csv_matched_by_name(tmp_path, capsys):
                                 str(tmp_path / truth)], capsys)  # fmt: skip
         assert rc == 0, err
         assert "label-1 fraction" in stdout
+        # numbered rows and columns are positions: said once, with the order taken
+        said = (
+            "numbers its objects 0..2: taken as the data's objects in the data's order"
+        )
+        assert err.count(said) == (truth == "plain.csv"), err
         stored = np.load(out / "edges_test_d.npy")
         assert (stored == adj).all(), truth
         meta = json.loads((out / "meta_d.json").read_text())

@@ -17,6 +17,7 @@ weight) is named by its row and column.
 from __future__ import annotations
 
 import csv
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ import numpy as np
 from nri.data.errors import DataError
 from nri.data.files import is_number
 from nri.data.labels import is_label, to_labels
+from nri.errors import DataNotice
 
 __all__ = ["read_edge_file"]
 
@@ -96,6 +98,14 @@ def _order(
     and columns) are positions in the data's object order."""
     numbers = [str(i) for i in range(len(names))]
     if sorted(found) != sorted(names) and sorted(found) == sorted(numbers):
+        if what == "column names":  # once per file (a header is always there then)
+            warnings.warn(
+                f"the edges file {path} numbers its objects 0..{len(names) - 1}: "
+                f"taken as the data's objects in the data's order ({', '.join(names)}); "
+                "name them as the data does if that is not the order meant",
+                DataNotice,
+                stacklevel=3,
+            )
         return np.array([found.index(k) for k in numbers])
     if sorted(found) != sorted(names):
         missing = [n for n in names if n not in found]
