@@ -9,7 +9,9 @@ For each case (a list of presets plus tiny-size overrides) on a tiny fixed data 
   :func:`nri.evaluate.evaluate_run`.
 
 Floats are stored exactly (``float.hex``). ``python tests/golden.py --write`` rewrites
-``tests/golden_values.json``; ``tests/test_golden.py`` compares.
+``tests/golden_values.json``; ``tests/test_golden.py`` compares bit for bit against the
+file of this CPU type (:func:`golden_file`: other CPU types round differently, and
+``--write-cpu`` on the reference code records theirs).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import platform
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -34,6 +38,43 @@ from nri.training.fit import fit
 from nri.training.module import NRILightning, step_seed
 
 GOLDEN = Path(__file__).with_name("golden_values.json")
+
+
+def cpu_type() -> str:
+    """The CPU vendor and its widest matrix instructions (``GenuineIntel-amx_bf16``,
+    ``AuthenticAMD-avx512_bf16``, ...): oneDNN and MKL choose their kernels by these,
+    and other kernels round the last bits of a sum differently, so golden values are
+    bit for bit only on the CPU type that wrote them."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return platform.machine() or "unknown"
+    vendor = re.search(r"vendor_id\s*:\s*(\S+)", text)
+    flags_line = re.search(r"flags\s*:\s*(.*)", text)
+    flags = set(flags_line.group(1).split()) if flags_line else set()
+    isa = next(
+        (f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2") if f in flags),
+        "base",
+    )
+    return f"{vendor.group(1) if vendor else 'unknown'}-{isa}"
+
+
+def old_run_file(cpu: str | None = None) -> Path | None:
+    """``golden_old_runs.<cpu_type>.json``: the test metrics the pre-refactor code gave
+    for the checkpoints of :data:`OLD_RUNS` on this CPU type (None: none recorded;
+    then the first recording's ``run`` values are those)."""
+    path = GOLDEN.with_name(f"golden_old_runs.{cpu or cpu_type()}.json")
+    return path if path.exists() else None
+
+
+def golden_file(cpu: str | None = None) -> Path:
+    """The golden values for this CPU type: ``golden_values.<cpu_type>.json`` where one
+    was recorded (by the reference code, ``--write-cpu``), else the first recording,
+    ``golden_values.json`` (2026-12-03)."""
+    path = GOLDEN.with_name(f"golden_values.{cpu or cpu_type()}.json")
+    return path if path.exists() else GOLDEN
+
+
 N_OBJECTS, T_TRAIN, T_TEST, N_SAMPLES = 5, 16, 20, 6
 QUIET = ["train.progress_bar=false", "train.epochs=2", "train.batch_size=3",
          "train.val_batch_size=null", "train.precision=32-true",
@@ -213,6 +254,12 @@ def compute(name: str) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="rewrite the golden file")
+    parser.add_argument(
+        "--write-cpu",
+        action="store_true",
+        help="write golden_values.<cpu type>.json for this CPU type (run it on the "
+        "reference code, e.g. a checkout of the commit that wrote golden_values.json)",
+    )
     parser.add_argument("--old-runs", type=Path, help="write the old run directories")
     parser.add_argument("cases", nargs="*", help="only these cases (default: all)")
     args = parser.parse_args(argv)
@@ -221,11 +268,14 @@ def main(argv: list[str]) -> int:
         return 0
     names = args.cases or list(cases())
     values = {name: compute(name) for name in names}
-    if args.write:
-        old = json.loads(GOLDEN.read_text()) if GOLDEN.exists() and args.cases else {}
-        GOLDEN.write_text(
-            json.dumps({**old, **values}, indent=1, sort_keys=True) + "\n"
+    if args.write or args.write_cpu:
+        path = (
+            GOLDEN.with_name(f"golden_values.{cpu_type()}.json")
+            if args.write_cpu
+            else GOLDEN
         )
+        old = json.loads(path.read_text()) if path.exists() and args.cases else {}
+        path.write_text(json.dumps({**old, **values}, indent=1, sort_keys=True) + "\n")
     else:
         print(json.dumps(values, indent=1))
     return 0
