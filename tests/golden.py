@@ -59,20 +59,25 @@ def cpu_type() -> str:
     return f"{vendor.group(1) if vendor else 'unknown'}-{isa}"
 
 
-def old_run_file(cpu: str | None = None) -> Path | None:
-    """``golden_old_runs.<cpu_type>.json``: the test metrics the pre-refactor code gave
-    for the checkpoints of :data:`OLD_RUNS` on this CPU type (None: none recorded;
-    then the first recording's ``run`` values are those)."""
-    path = GOLDEN.with_name(f"golden_old_runs.{cpu or cpu_type()}.json")
-    return path if path.exists() else None
+def cpu_file(stem: str) -> Path:
+    """``tests/<stem>.<cpu_type>.json``: a recording made on this CPU type."""
+    return GOLDEN.with_name(f"{stem}.{cpu_type()}.json")
 
 
-def golden_file(cpu: str | None = None) -> Path:
+def golden_file() -> Path:
     """The golden values for this CPU type: ``golden_values.<cpu_type>.json`` where one
     was recorded (by the reference code, ``--write-cpu``), else the first recording,
     ``golden_values.json`` (2026-12-03)."""
-    path = GOLDEN.with_name(f"golden_values.{cpu or cpu_type()}.json")
+    path = cpu_file("golden_values")
     return path if path.exists() else GOLDEN
+
+
+def old_run_file() -> Path | None:
+    """``golden_old_runs.<cpu_type>.json``: the test metrics the pre-refactor code gave
+    for the checkpoints of :data:`OLD_RUNS` on this CPU type (None: none recorded;
+    then the first recording's ``run`` values are those)."""
+    path = cpu_file("golden_old_runs")
+    return path if path.exists() else None
 
 
 N_OBJECTS, T_TRAIN, T_TEST, N_SAMPLES = 5, 16, 20, 6
@@ -257,8 +262,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--write-cpu",
         action="store_true",
-        help="write golden_values.<cpu type>.json for this CPU type (run it on the "
-        "reference code, e.g. a checkout of the commit that wrote golden_values.json)",
+        help="write golden_values.<cpu type>.json and golden_old_runs.<cpu type>.json "
+        "for this CPU type (run it with the reference code's library: PYTHONPATH="
+        "<checkout of the commit that wrote golden_values.json>/src)",
     )
     parser.add_argument("--old-runs", type=Path, help="write the old run directories")
     parser.add_argument("cases", nargs="*", help="only these cases (default: all)")
@@ -269,13 +275,14 @@ def main(argv: list[str]) -> int:
     names = args.cases or list(cases())
     values = {name: compute(name) for name in names}
     if args.write or args.write_cpu:
-        path = (
-            GOLDEN.with_name(f"golden_values.{cpu_type()}.json")
-            if args.write_cpu
-            else GOLDEN
-        )
+        path = cpu_file("golden_values") if args.write_cpu else GOLDEN
         old = json.loads(path.read_text()) if path.exists() and args.cases else {}
         path.write_text(json.dumps({**old, **values}, indent=1, sort_keys=True) + "\n")
+        if args.write_cpu and not args.cases:
+            runs = {name: old_run_metrics(name) for name in OLD_RUN_CASES}
+            cpu_file("golden_old_runs").write_text(
+                json.dumps(runs, indent=1, sort_keys=True) + "\n"
+            )
     else:
         print(json.dumps(values, indent=1))
     return 0
@@ -296,6 +303,16 @@ def data_for(name: str) -> LoadedData:
     """The tiny data set of a case."""
     cfg = _config(*cases()[name])
     return tiny_data(_system(cfg), cfg.model_config.n_features)
+
+
+def old_run_metrics(name: str) -> dict[str, Any]:
+    """The test metrics (:data:`METRIC_KEYS`, exact) of the old run directory ``name``
+    evaluated on its tiny data set by the library in use."""
+    from nri.evaluate import evaluate_run
+
+    torch.set_num_threads(1)
+    metrics = evaluate_run(OLD_RUNS / name, data_for(name), write=False)
+    return _exact({k: metrics.get(k) for k in METRIC_KEYS})
 
 
 def write_old_runs(out: Path) -> None:

@@ -6,7 +6,6 @@ Registered in :data:`nri.cli.COMMANDS`; handlers import the library lazily.
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 from nri.cli_args import positive_int
@@ -140,18 +139,18 @@ def _default_metrics_file(run: Path, data: Path | None, split: str) -> Path:
     """``RUN/metrics.json`` (what ``nri train`` wrote and ``nri report`` shows) for
     the run's own test split only; other data or splits go beside it, named by them
     (``metrics_<data>_<split>.json``), so that they never replace the run's own."""
-    from nri.training.run_dir import RunError, run_data_path
+    from nri.data.files import safe_name
+    from nri.training.run_dir import run_data_path
 
     own = data is None
     if not own and run.is_dir():
         try:
             own = data.resolve() == run_data_path(run).resolve()
-        except (RunError, OSError, ValueError):
-            own = False  # no recorded data: --data is other data
+        except (OSError, ValueError):  # RunError: no recorded data, so other data
+            own = False
     if own:
         return run / ("metrics.json" if split == "test" else f"metrics_{split}.json")
-    name = re.sub(r"[^A-Za-z0-9_.-]", "_", data.name).lstrip("._-") or "data"
-    return run / f"metrics_{name}_{split}.json"
+    return run / f"metrics_{safe_name(data.name)}_{split}.json"
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:

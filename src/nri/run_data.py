@@ -90,9 +90,8 @@ def name_order(
         return None
     prefix = "f" if what == "feature" else ""
     if _positional(given, prefix) or _positional(trained, prefix):
-        if len(given) == len(trained) and not (
-            _positional(given, prefix) and _positional(trained, prefix)
-        ):  # names on one side only: say which is taken as which
+        one_side = _positional(given, prefix) != _positional(trained, prefix)
+        if one_side and len(given) == len(trained):  # say which is taken as which
             side = "the data have" if _positional(given, prefix) else f"{where} has"
             warnings.warn(
                 f"{source}: {side} no {what} names; taking {', '.join(given)} as "

@@ -26,7 +26,7 @@ from nri import graph
 from nri.atomic import make_out_dir, write_json_atomic
 from nri.data.edge_file import read_edge_file
 from nri.data.errors import DataError
-from nri.data.files import CUSTOM
+from nri.data.files import CUSTOM, safe_name
 from nri.data.importers import read_file_set, read_series
 from nri.data.labels import n_edge_types
 from nri.data.loaded import LoadedData
@@ -215,7 +215,7 @@ def import_data(
     out = Path(out)
     if out.exists() and not out.is_dir():  # before the (possibly long) read
         make_out_dir(out)
-    name = name or re.sub(r"[^A-Za-z0-9_.-]", "_", path.stem).lstrip("._-") or "data"
+    name = name or safe_name(path.stem)
     opts = {"window": window, "stride": stride, "on_gap": on_gap,
             "edge_threshold": edge_threshold}  # fmt: skip
     how: dict[str, Any]

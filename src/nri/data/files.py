@@ -28,10 +28,18 @@ __all__ = [
     "read_meta",
     "read_split",
     "resolve_dataset",
+    "safe_name",
     "system_of",
 ]
 
 CUSTOM = "custom"  # users' own data in the generic layout (nri import)
+
+
+def safe_name(text: str, default: str = "data") -> str:
+    """``text`` as a data set or file name part: letters, digits, ``_``, ``.`` and
+    ``-`` only (others become ``_``), not starting with a separator (``default`` when
+    nothing is left)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", text).lstrip("._-") or default
 
 
 def find_suffixes(path: Path) -> list[str]:

@@ -181,7 +181,7 @@ def read_data_dir(
     for s, r in raw.items():
         edge_file = str(root / f"edges_{s}_{suffix}.npy")
         x, labels = physical_split(r, system, keep, edge_file, edge_threshold)
-        times = _stored_times(root / f"times_{s}_{suffix}.npy", x.shape[:3:2])
+        times = _stored_times(root / f"times_{s}_{suffix}.npy", (len(x), x.shape[2]))
         series = make_series(
             x,
             feature_names=names,
