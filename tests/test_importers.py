@@ -356,10 +356,13 @@ def test_overlapping_windows_across_splits_are_reported(tmp_path):
     x = np.random.default_rng(0).normal(size=(10, 3, 50, 2))
     np.savez(tmp_path / "w.npz", x=x)
     with pytest.warns(DataNotice, match=r"--stride 5 < --window 25: \d+ of 6 valid"):
-        import_data(tmp_path / "w.npz", tmp_path / "o1", window=25, stride=5)
+        import_data(tmp_path / "w.npz", tmp_path / "o1", window=25, stride=5,
+                    split_by="window")  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataNotice)
-        import_data(tmp_path / "w.npz", tmp_path / "o2", window=25)
+        import_data(tmp_path / "w.npz", tmp_path / "o2", window=25, split_by="window")
+        # split by recording (the default for 10 recordings): no window shares frames
+        import_data(tmp_path / "w.npz", tmp_path / "o3", window=25, stride=5)
 
 
 def test_an_imported_csv_keeps_its_time_axis(tmp_path, arrays):

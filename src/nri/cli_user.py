@@ -76,6 +76,15 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "--stride", type=_int_at_least(1), default=None, help="window step (= --window)"
     )
     p.add_argument(
+        "--split-by",
+        choices=["recording", "window"],
+        default=None,
+        help="with --window: keep all windows of one recording (sample) in one split "
+        "(default when the file holds 3 or more recordings), or split the windows at "
+        "random (neighbouring windows then land in train and test: scores overstate "
+        "accuracy on new data)",
+    )
+    p.add_argument(
         "--norm-groups",
         type=_groups,
         default=None,
@@ -143,7 +152,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         stride=args.stride, feature_groups=args.norm_groups, x_key=args.x_key,
         suffix=args.suffix, on_gap=args.on_gap, edge_threshold=args.edge_threshold,
         edges=args.edges, data_format=args.data_format,
-        format_options=parse_options(args.format_option),
+        format_options=parse_options(args.format_option), split_by=args.split_by,
     )  # fmt: skip
     name = meta.name[len("meta_") : -len(".json")]
     data = load_dataset(args.out, name)

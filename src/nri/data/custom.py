@@ -32,7 +32,13 @@ from nri.data.labels import n_edge_types
 from nri.data.loaded import LoadedData
 from nri.data.normalize import Normalizer, fit_normalizer, normalise
 from nri.data.series import Series
-from nri.data.splits import prepare, split_series, windows_sharing_frames
+from nri.data.splits import (
+    SplitBy,
+    prepare,
+    split_series,
+    split_unit,
+    windows_sharing_frames,
+)
 from nri.data.time_axis import OnGap
 from nri.errors import DataNotice, OutputPathError
 from nri.sim.io import SPLITS, marker_name, meta_name
@@ -193,12 +199,16 @@ def import_data(
     edges: str | Path | None = None,
     data_format: str | None = None,
     format_options: Mapping[str, str] | None = None,
+    split_by: SplitBy | None = None,
 ) -> Path:
     """Read own data (any format), split it and write a standard data directory.
 
     A data set directory keeps its own train/valid/test splits; a file is split at
     random into ``1 - valid_frac - test_frac`` / ``valid_frac`` / ``test_frac`` of its
-    samples (after cutting them into windows, when ``window`` is given). ``on_gap``
+    samples (after cutting them into windows, when ``window`` is given: then by
+    recording, all windows of one recording in one split, when there are at least 3
+    recordings, else by window with a notice; ``split_by`` "recording" or "window"
+    chooses, :func:`nri.data.splits.split_series`). ``on_gap``
     ("cut" or "drop") handles CSV samples that are not equally spaced in time;
     ``edge_threshold`` turns edge weights into 0/1 labels. ``edges`` is a file of
     one true graph for every sample (an ``[N, N]`` ``.npy`` or ``.csv`` indexed
@@ -226,8 +236,9 @@ def import_data(
         if isinstance(read, dict):
             splits, how = read, {"split": f"defined by the {data_format} format"}
         else:
-            splits = split_series(read, valid_frac, test_frac, seed)
-            how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+            splits = split_series(read, valid_frac, test_frac, seed, split_by)
+            how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed,
+                   "split_by": split_unit(read, split_by)}  # fmt: skip
         how |= {"format": data_format, "format_options": dict(format_options or {}),
                 "edges_meaning": get_format(data_format).edges}  # fmt: skip
     elif path.is_dir():
@@ -235,8 +246,9 @@ def import_data(
         how = {"split": "kept from the source"}
     else:
         series = read_series(path, x_key=x_key, **opts)
-        splits = split_series(series, valid_frac, test_frac, seed)
-        how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+        splits = split_series(series, valid_frac, test_frac, seed, split_by)
+        how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed,
+               "split_by": split_unit(series, split_by)}  # fmt: skip
     if window is not None and "seed" in how:  # windows we split at random
         _notice_shared_frames(splits, window, stride)
     if edges is not None:

@@ -238,9 +238,11 @@ def read_csv(
     p_names = [p.name for p in pieces]
     src, f_names = str(path), tuple(feat_cols)
     if window is not None:
+        recordings = [s_names[p.sample] for p in pieces]  # pieces SAMPLE/k: one
         return windows_of(
-            xs, times, p_names, o_names, f_names, src, window, stride, origin
-        )
+            xs, times, p_names, o_names, f_names, src, window, stride, origin,
+            recordings,
+        )  # fmt: skip
     sizes = np.array([x.shape[1] for x in xs])
     if len(set(sizes.tolist())) > 1:
         lo, hi = int(sizes.min()), int(sizes.max())

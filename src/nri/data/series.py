@@ -41,6 +41,10 @@ class Series:
             ``time_origin`` when the CSV had ISO time stamps, else the user's numbers.
         time_origin: the ISO stamp of time 0 when the CSV had ISO time stamps (then
             ``times`` are seconds since it), None for numeric times or no times.
+        recordings: for windows (:func:`windows_of`, :func:`make_windows`), the
+            recording each sample was cut from (its sample name before windowing),
+            so that a split can keep a recording's windows together; None when every
+            sample is a whole recording.
     """
 
     x: np.ndarray
@@ -51,6 +55,7 @@ class Series:
     source: str
     times: np.ndarray | None = None
     time_origin: str | None = None
+    recordings: tuple[str, ...] | None = None
 
     @property
     def n_samples(self) -> int:
@@ -112,6 +117,9 @@ class Series:
             edges=None if self.edges is None else self.edges[index],
             sample_names=tuple(self.sample_names[i] for i in index),
             times=None if self.times is None else self.times[index],
+            recordings=None
+            if self.recordings is None
+            else tuple(self.recordings[i] for i in index),
         )
 
 
@@ -234,8 +242,12 @@ def windows_of(
     window: int,
     stride: int | None,
     time_origin: str | None = None,
+    recordings: list[str] | None = None,
 ) -> Series:
-    """Windows of ``window`` frames, ``stride`` apart, of samples of any lengths.
+    """Windows of ``window`` frames, ``stride`` apart, of samples of any lengths,
+    named ``SAMPLE@FIRST_FRAME``; ``recordings`` names the recording of every sample
+    (default: the sample names; pieces ``SAMPLE/k`` of one recording cut at its gaps
+    share one), kept as :attr:`Series.recordings` of the windows.
 
     Shapes:
         xs: one ``[N, T_s, F]`` per sample; times: one ``[T_s]`` per sample.
@@ -243,19 +255,20 @@ def windows_of(
     stride = window if stride is None else stride
     if window < 2 or stride < 1:
         raise DataError(f"window must be >= 2 and stride >= 1, got {window}, {stride}")
-    cut, cut_t, names = [], [], []
-    for x, t, name in zip(xs, times, s_names, strict=True):
+    cut, cut_t, names, recs = [], [], [], []
+    for x, t, name, rec in zip(xs, times, s_names, recordings or s_names, strict=True):
         for a in range(0, x.shape[1] - window + 1, stride):
             cut.append(x[:, a : a + window])
             cut_t.append(t[a : a + window])
             names.append(f"{name}@{a}")
+            recs.append(rec)
     if not cut:
         longest = max(x.shape[1] for x in xs)
         raise DataError(
             f"{source}: no sample has {window} time steps (the longest has "
             f"{longest}); choose a window <= {longest}"
         )
-    return make_series(
+    out = make_series(
         np.stack(cut),
         feature_names=f_names,
         object_names=tuple(o_names),
@@ -264,6 +277,7 @@ def windows_of(
         times=np.stack(cut_t),
         time_origin=time_origin,
     )
+    return replace(out, recordings=tuple(recs))
 
 
 def make_windows(series: Series, window: int, stride: int | None = None) -> Series:
@@ -281,6 +295,7 @@ def make_windows(series: Series, window: int, stride: int | None = None) -> Seri
     out = windows_of(
         list(series.x), times, list(series.sample_names), list(series.object_names),
         series.feature_names, series.source, window, stride, series.time_origin,
+        list(series.recordings or series.sample_names),
     )  # fmt: skip
     if series.edges is not None:
         per = (series.n_frames - window) // (window if stride is None else stride) + 1

@@ -14,7 +14,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
@@ -32,7 +32,7 @@ from nri.data.series import Series
 from nri.errors import DataNotice
 from nri.sim.io import SPLITS
 
-__all__ = ["SeriesSet", "prepare", "random_splits", "split_series"]
+__all__ = ["SeriesSet", "prepare", "random_splits", "split_series", "split_unit"]
 
 
 @dataclass(frozen=True)
@@ -66,26 +66,112 @@ class SeriesSet:
         return next(iter(self.splits.values())).feature_names
 
 
+SplitBy = Literal["recording", "window"]
+SPLIT_BY_CHOICES: tuple[str, ...] = ("recording", "window")
+MIN_RECORDINGS = 3  # one recording for each of train, valid and test
+
+
+def split_unit(series: Series, split_by: SplitBy | None = None) -> str:
+    """What :func:`split_series` assigns to the splits: ``"sample"`` (samples that
+    are whole recordings, :attr:`Series.recordings` None), ``"recording"`` (every
+    window of one recording goes to one split) or ``"window"`` (windows at random).
+
+    ``split_by`` None chooses "recording" when the windows come from at least 3
+    recordings, else "window".
+
+    Raises:
+        DataError: an unknown ``split_by``, or "recording" for windows of fewer than
+            3 recordings.
+    """
+    if split_by is not None and split_by not in SPLIT_BY_CHOICES:
+        raise DataError(
+            f"split_by must be one of {SPLIT_BY_CHOICES} or None, got {split_by!r}"
+        )
+    if series.recordings is None:
+        return "sample"
+    n_rec = len(set(series.recordings))
+    if split_by == "recording" and n_rec < MIN_RECORDINGS:
+        raise DataError(
+            f"{series.source}: the {series.n_samples} windows come from {n_rec} "
+            f"recording(s), too few to put whole recordings into train, valid and "
+            f"test; give {MIN_RECORDINGS} or more recordings, or split the windows "
+            "at random with --split-by window"
+        )
+    if split_by is not None:
+        return split_by
+    return "recording" if n_rec >= MIN_RECORDINGS else "window"
+
+
+def _cuts(
+    n: int, valid_frac: float, test_frac: float, what: str, source: str, fix: str
+) -> tuple[int, int]:
+    """Where a permutation of ``n`` units is cut into train, valid and test (every
+    split at least one unit)."""
+    n_valid = max(1, round(n * valid_frac))
+    n_test = max(1, round(n * test_frac))
+    if n - n_valid - n_test < 1:
+        raise DataError(
+            f"{source}: {n} {what} cannot fill train, valid and test splits; {fix}"
+        )
+    return n - n_valid - n_test, n - n_test
+
+
 def split_series(
-    series: Series, valid_frac: float = 0.1, test_frac: float = 0.1, seed: int = 0
+    series: Series,
+    valid_frac: float = 0.1,
+    test_frac: float = 0.1,
+    seed: int = 0,
+    split_by: SplitBy | None = None,
 ) -> dict[str, Series]:
-    """Random train/valid/test split of the samples (seeded; every split non-empty)."""
+    """Random train/valid/test split of the samples (seeded; every split non-empty).
+
+    Windows cut from several recordings (:attr:`Series.recordings`) are split by
+    recording: every window of one recording goes to the same split, and the
+    fractions count recordings, so that no test window neighbours (or shares frames
+    with) a training window. With fewer than 3 recordings the windows are split at
+    random, with a :class:`~nri.errors.DataNotice`; ``split_by="window"`` asks for
+    that, ``"recording"`` insists on the split by recording (:func:`split_unit`).
+    """
     for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
         if not 0 < frac < 1:
             raise DataError(f"{name} must be in (0, 1), got {frac}")
-    s = series.n_samples
-    n_valid = max(1, round(s * valid_frac))
-    n_test = max(1, round(s * test_frac))
-    if s - n_valid - n_test < 1:
-        raise DataError(
-            f"{series.source}: {s} sample(s) cannot fill train, valid and test splits; "
-            "give more samples, or cut long recordings into windows (--window L)"
-        )
-    perm = np.random.default_rng(seed).permutation(s)
-    parts = np.split(perm, [s - n_valid - n_test, s - n_test])
+    unit = split_unit(series, split_by)
+    rng = np.random.default_rng(seed)
+    if unit == "recording":
+        assert series.recordings is not None
+        names, rec = np.unique(np.array(series.recordings, dtype=object),
+                               return_inverse=True)  # fmt: skip
+        cuts = _cuts(len(names), valid_frac, test_frac, "recordings", series.source,
+                     "give more recordings, or smaller --valid-frac/--test-frac")  # fmt: skip
+        groups = np.split(rng.permutation(len(names)), cuts)
+        parts = [np.flatnonzero(np.isin(rec, g)) for g in groups]
+    else:
+        if unit == "window" and split_by is None:
+            _notice_few_recordings(series)
+        s = series.n_samples
+        cuts = _cuts(s, valid_frac, test_frac, "sample(s)", series.source,
+                     "give more samples, or cut long recordings into windows "
+                     "(--window L)")  # fmt: skip
+        parts = np.split(rng.permutation(s), cuts)
     return {
         name: series.take(np.sort(idx)) for name, idx in zip(SPLITS, parts, strict=True)
     }
+
+
+def _notice_few_recordings(series: Series) -> None:
+    assert series.recordings is not None
+    n_rec = len(set(series.recordings))
+    warnings.warn(
+        f"{series.source}: the {series.n_samples} windows come from {n_rec} "
+        f"recording(s), too few to keep each recording in one split (train, valid "
+        f"and test need {MIN_RECORDINGS}), so the windows were split at random: "
+        "validation and test windows neighbour training windows of the same "
+        "recording in time and their scores overstate accuracy on new data; give "
+        f"{MIN_RECORDINGS} or more recordings (--split-by window keeps this split "
+        "without this notice)",
+        DataNotice,
+        stacklevel=3,
+    )
 
 
 def windows_sharing_frames(
@@ -129,12 +215,13 @@ def random_splits(
     test_frac: float = 0.1,
     seed: int = 0,
     source: str | None = None,
+    split_by: SplitBy | None = None,
 ) -> SeriesSet:
-    """One :class:`Series` of own data split at random (:func:`split_series`) into a
-    :class:`SeriesSet` of system ``custom`` called ``name`` (``source``: default the
-    series')."""
+    """One :class:`Series` of own data split at random (:func:`split_series`; windows
+    by recording unless ``split_by="window"``) into a :class:`SeriesSet` of system
+    ``custom`` called ``name`` (``source``: default the series')."""
     return SeriesSet(
-        splits=split_series(series, valid_frac, test_frac, seed),
+        splits=split_series(series, valid_frac, test_frac, seed, split_by),
         name=name,
         system=CUSTOM,
         meta={
