@@ -206,3 +206,30 @@ def test_pieces_cut_at_gaps_stay_with_their_recording(tmp_path):
     assert set(by_rec["test"].recordings).isdisjoint(by_rec["train"].recordings)
     by_win = random_splits(windows, "w", split_by="window").splits
     assert by_win["test"].n_samples == 2  # 10 % of 25 windows, not of 5 recordings
+
+
+# ---------------------------------------------------- review: mixed time-zone stamps
+
+
+def test_stamps_with_and_without_utc_offsets_are_refused(tmp_path, capsys):
+    """Naive stamps beside ones with an offset would be read as UTC: one line."""
+    stamps = [f"2024-03-01T10:{m:02d}:00" for m in range(10)]
+    path = _named_csv(tmp_path / "tz.csv", stamps)
+    table = pd.read_csv(path, dtype=str)
+    mixed = table.copy()
+    first = mixed["sample"] == "0"
+    mixed.loc[first, "time"] = mixed.loc[first, "time"] + "+02:00"
+    mixed.to_csv(tmp_path / "mixed.csv", index=False)
+    rc, _, err = run_cli(["import", str(tmp_path / "mixed.csv"), "--out",
+                          str(tmp_path / "out")], capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1 and err.startswith("nri: error: ")
+    assert "column 'time'" in err and "+02:00" in err and "or none" in err, err
+    assert not (tmp_path / "out").exists()
+    # every stamp with an offset (even different ones) is fine, and so is none
+    aware = table.copy()
+    aware["time"] = aware["time"] + np.where(first, "+02:00", "Z")
+    aware.to_csv(tmp_path / "aware.csv", index=False)
+    for ok in ("aware.csv", "tz.csv"):
+        rc, _, err = run_cli(["import", str(tmp_path / ok), "--out",
+                              str(tmp_path / ok.replace(".", "_"))], capsys)  # fmt: skip
+        assert rc == 0, err

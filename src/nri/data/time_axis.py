@@ -63,9 +63,34 @@ def parse_times(
             "ISO date; give every time as a number (e.g. seconds or a frame index) or "
             "as an ISO stamp such as 2024-01-31T12:00:00"
         )
+    if stamps.dt.tz is not None:  # some stamps have a UTC offset: then all must
+        _check_offsets(text, source, lines)
     origin = stamps.min()
     seconds = (stamps - origin).dt.total_seconds().to_numpy(dtype=np.float64)
     return seconds, origin.isoformat()
+
+
+def _check_offsets(text: np.ndarray, source: str, lines: np.ndarray) -> None:
+    """Refuse stamps with a UTC offset beside stamps without one: pandas would read
+    the naive ones as UTC, shifting them (and ``time_origin``) by the offset."""
+    uniq, first = np.unique(text.astype(str), return_index=True)
+    aware = np.array([_has_offset(u) for u in uniq])
+    if aware.all():
+        return
+    i, j = int(first[np.argmax(aware)]), int(first[np.argmin(aware)])
+    raise DataError(
+        f"{source}: column 'time' mixes stamps with a UTC offset (line {lines[i]}: "
+        f"{text[i]!r}) and without one (line {lines[j]}: {text[j]!r}), so the "
+        "naive ones would be taken as UTC; give every stamp an offset (e.g. "
+        "+02:00 or Z), or none"
+    )
+
+
+def _has_offset(stamp: str) -> bool:
+    try:
+        return pd.Timestamp(stamp).tzinfo is not None
+    except ValueError:  # read by to_datetime but not by Timestamp: do not refuse it
+        return True
 
 
 def _iso(cells: pd.Series) -> pd.Series:
