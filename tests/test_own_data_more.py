@@ -233,3 +233,40 @@ def test_stamps_with_and_without_utc_offsets_are_refused(tmp_path, capsys):
         rc, _, err = run_cli(["import", str(tmp_path / ok), "--out",
                               str(tmp_path / ok.replace(".", "_"))], capsys)  # fmt: skip
         assert rc == 0, err
+
+
+# ------------------------------------------- review: an identity matrix as the truth
+
+
+def test_a_truth_with_only_a_diagonal_gets_a_notice(tmp_path, capsys):
+    """np.eye(N) as the truth means "no edges at all" (the diagonal is ignored):
+    almost surely a mistake, said in a notice on every route; truths with edges off
+    the diagonal (StructInfer's self-loops, a -1 diagonal) are not reported."""
+    import warnings
+
+    from nri.data.importers import read_series
+    from nri.data.series import make_series
+
+    data = _named_csv(tmp_path / "d.csv", [str(t) for t in range(10)])
+    np.save(tmp_path / "eye.npy", np.eye(3))
+    pd.DataFrame(np.eye(3, dtype=int), index=["ann", "bob", "cy"],
+                 columns=["ann", "bob", "cy"]).to_csv(tmp_path / "eye.csv")  # fmt: skip
+    for truth in ("eye.npy", "eye.csv"):
+        rc, _, err = run_cli(["import", str(data), "--out", str(tmp_path / truth[-3:]),
+                              "--edges", str(tmp_path / truth)], capsys)  # fmt: skip
+        said = [line for line in err.splitlines() if "off the diagonal" in line]
+        assert rc == 0 and len(said) == 1, err
+        assert said[0].startswith("nri: notice: ") and truth in said[0]
+        assert "[receiver, sender]" in said[0] and "identity" in said[0]
+    x = np.random.default_rng(0).normal(size=(4, 3, 10, 1))
+    np.savez(tmp_path / "eye.npz", x=x, edges=np.broadcast_to(np.eye(3), (4, 3, 3)))
+    with pytest.warns(DataNotice, match="no interaction off the diagonal"):
+        read_series(tmp_path / "eye.npz")
+    with pytest.warns(DataNotice, match="no interaction off the diagonal"):
+        make_series(x, edges=np.eye(3) * 0.7, edge_threshold=0.5)
+    self_loops = np.eye(3)
+    self_loops[0, 1] = 1  # a real edge beside the self-loops
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        for fine in (self_loops, self_loops - 2 * np.eye(3), np.zeros((3, 3))):
+            make_series(x, edges=fine)

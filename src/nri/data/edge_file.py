@@ -24,7 +24,7 @@ import numpy as np
 
 from nri.data.errors import DataError
 from nri.data.files import is_number
-from nri.data.labels import is_label, to_labels
+from nri.data.labels import is_label, notice_diagonal_only, to_labels
 from nri.errors import DataNotice
 
 __all__ = ["read_edge_file"]
@@ -239,4 +239,5 @@ def read_edge_file(
     off = ~np.eye(n, dtype=bool)
     labels = np.zeros((n, n), dtype=np.int64)
     labels[off] = to_labels(values[off], f"the edges file {path}", threshold)
+    notice_diagonal_only(np.diagonal(values), labels, f"the edges file {path}")
     return labels

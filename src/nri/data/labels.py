@@ -11,9 +11,12 @@ The ``.npz`` route (:mod:`nri.data.series`) and the data-directory route
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from nri.data.errors import DataError
+from nri.errors import DataNotice
 
 MAX_EDGE_TYPES = 16  # more distinct labels than this are counts or weights, not types
 
@@ -82,3 +85,29 @@ def _show(values: np.ndarray) -> str:
 def n_edge_types(labels: np.ndarray) -> int:
     """K = the largest label + 1 (at least 2; -1 = unknown is not a type)."""
     return max(2, int(np.max(labels, initial=0)) + 1)
+
+
+def notice_diagonal_only(diagonal: np.ndarray, labels: np.ndarray, source: str) -> None:
+    """A :class:`~nri.errors.DataNotice` for a truth whose only non-zero entries are
+    on the diagonal (an identity matrix): the diagonal is ignored, so it says that no
+    object interacts, which is almost surely a mistake. Graphs with interactions off
+    the diagonal (StructInfer's self-loops, a -1 diagonal beside real edges) pass.
+
+    Args:
+        diagonal: the diagonal entries as written (any shape; NaN or empty = none).
+        labels: the off-diagonal labels (any shape).
+        source: the file, for messages.
+    """
+    d = np.asarray(diagonal, dtype=np.float64)
+    set_d = np.isfinite(d) & (d != 0)
+    if (np.asarray(labels) > 0).any() or not set_d.any():
+        return
+    warnings.warn(
+        f"{source}: the true edges have no interaction off the diagonal, their "
+        "only non-zero entries are on it (an identity matrix?); the diagonal (an "
+        "object and itself) is ignored, so this truth says that no "
+        "object interacts: check that it is [receiver, sender] with the "
+        "interactions off the diagonal and zeros on it",
+        DataNotice,
+        stacklevel=3,
+    )

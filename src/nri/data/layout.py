@@ -27,7 +27,7 @@ from nri.data.files import (
     resolve_dataset,
     system_of,
 )
-from nri.data.labels import to_labels
+from nri.data.labels import notice_diagonal_only, to_labels
 from nri.data.series import Series, make_series
 from nri.data.splits import SeriesSet
 from nri.data.structinfer import NETSIMS, is_structinfer, structinfer_meta
@@ -63,7 +63,11 @@ def edge_labels(
     """
     if system in ("kuramoto", CUSTOM):
         off = graph.to_edges_np(np.asarray(adj))  # [S, E], the diagonal is not a label
-        return to_labels(off, source, threshold)
+        labels = to_labels(off, source, threshold)
+        if system == CUSTOM:
+            diagonal = np.diagonal(np.asarray(adj), axis1=-2, axis2=-1)  # ignored
+            notice_diagonal_only(diagonal, labels, source)
+        return labels
     return graph.to_edges_np(np.asarray((adj + 1) / 2)).astype(np.int64)
 
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from nri import graph
 from nri.data.errors import DataError
-from nri.data.labels import n_edge_types, to_labels
+from nri.data.labels import n_edge_types, notice_diagonal_only, to_labels
 
 
 @dataclass(frozen=True)
@@ -221,7 +221,9 @@ def _edge_labels(
     e = n * (n - 1)
     if edges.shape in ((n, n), (e,)):
         edges = np.broadcast_to(edges, (s, *edges.shape))  # one graph for all samples
+    diagonal = None
     if edges.shape == (s, n, n):
+        diagonal = np.diagonal(edges, axis1=1, axis2=2)  # [S, N], ignored
         edges = graph.to_edges_np(edges)  # [S, E], diagonal dropped
     elif edges.shape != (s, e):
         raise DataError(
@@ -229,7 +231,10 @@ def _edge_labels(
             f"(indexed [receiver, sender]), [{s}, {e}] (nri.graph order), [{n}, {n}] "
             f"or [{e}] for one graph"
         )
-    return np.ascontiguousarray(to_labels(edges, source, threshold))
+    labels = np.ascontiguousarray(to_labels(edges, source, threshold))
+    if diagonal is not None:
+        notice_diagonal_only(diagonal, labels, source)
+    return labels
 
 
 def windows_of(
