@@ -270,3 +270,33 @@ def test_a_truth_with_only_a_diagonal_gets_a_notice(tmp_path, capsys):
         warnings.simplefilter("error", DataNotice)
         for fine in (self_loops, self_loops - 2 * np.eye(3), np.zeros((3, 3))):
             make_series(x, edges=fine)
+
+
+# ------------------------------------------------------ review: transposed arrays
+
+
+def test_an_array_that_looks_transposed_gets_a_notice(tmp_path, capsys):
+    """[S, T, N, F] (30 frames of 4 objects) reads as 30 objects x 4 frames."""
+    import warnings
+
+    from nri.data.importers import read_series
+    from nri.estimator import _series
+
+    x = np.random.default_rng(0).normal(size=(20, 4, 30, 2))  # [S, N, T, F]
+    swapped = x.transpose(0, 2, 1, 3)  # [S, T, N, F]
+    np.save(tmp_path / "t.npy", swapped)
+    rc, _, err = run_cli(["import", str(tmp_path / "t.npy"), "--out",
+                          str(tmp_path / "out")], capsys)  # fmt: skip
+    said = [line for line in err.splitlines() if "[S, T, N, F]" in line]
+    assert rc == 0 and len(said) == 1 and said[0].startswith("nri: notice: "), err
+    assert "30 objects x 4 frames" in said[0] and "x.transpose(0, 2, 1, 3)" in said[0]
+    np.savez(tmp_path / "t.npz", x=swapped)
+    with pytest.warns(DataNotice, match=r"is the array \[S, T, N, F\]"):
+        read_series(tmp_path / "t.npz")
+    with pytest.warns(DataNotice, match=r"is the array \[S, T, N, F\]"):
+        _series(swapped, "X_train")
+    np.save(tmp_path / "ok.npy", x)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        read_series(tmp_path / "ok.npy")
+        _series(x[:, :, :7], "X")  # 4 objects, 7 frames: fewer objects than frames

@@ -34,7 +34,7 @@ from nri.aggregate import METHODS
 from nri.config import RunConfig
 from nri.data.errors import DataError
 from nri.data.files import CUSTOM
-from nri.data.series import Series, make_series
+from nri.data.series import Series, make_series, notice_swapped_axes
 from nri.data.splits import SeriesSet, prepare
 from nri.estimator_config import fitted_config, resolve_settings
 from nri.forecast import forecast_trajectories
@@ -59,7 +59,9 @@ def _array(x: Any, what: str) -> np.ndarray:
 def _series(x: Any, what: str, edges: Any = None) -> Series:
     """Checked trajectories (``make_series``: shape, numbers, NaN, edges)."""
     e = None if edges is None else _array(edges, f"{what} edges")
-    return make_series(_array(x, what), edges=e, source=what)
+    x = _array(x, what)
+    notice_swapped_axes(x, what)
+    return make_series(x, edges=e, source=what)
 
 
 def _split_off_valid(series: Series, seed: int = 0) -> tuple[Series, Series]:

@@ -39,7 +39,7 @@ import numpy as np
 from nri.data.errors import DataError
 from nri.data.layout import read_nri
 from nri.data.long_csv import read_csv
-from nri.data.series import Series, make_series, make_windows
+from nri.data.series import Series, make_series, make_windows, notice_swapped_axes
 from nri.data.splits import SeriesSet, random_splits
 from nri.data.time_axis import OnGap
 
@@ -77,6 +77,7 @@ def read_npy(path: str | Path) -> Series:
     arr = _np_load(path)
     if not isinstance(arr, np.ndarray):
         raise DataError(f"{path} is not a single .npy array")
+    notice_swapped_axes(arr, str(path))
     return make_series(arr, source=str(path))
 
 
@@ -109,6 +110,7 @@ def read_npz(
             ) from None
         except (OSError, EOFError, zipfile.BadZipFile) as err:
             raise DataError(f"cannot read {path}: {err}; the file is corrupt") from None
+    notice_swapped_axes(get[x_key], str(path))
     return make_series(
         get[x_key],
         edges=get.get("edges"),

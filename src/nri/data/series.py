@@ -15,6 +15,7 @@ path from a Series to the models is :mod:`nri.data.splits` (docs/data.md).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -23,6 +24,7 @@ import numpy as np
 from nri import graph
 from nri.data.errors import DataError
 from nri.data.labels import n_edge_types, notice_diagonal_only, to_labels
+from nri.errors import DataNotice
 
 
 @dataclass(frozen=True)
@@ -189,6 +191,27 @@ def make_series(
         times=None if times is None else np.asarray(times, dtype=np.float64),
         time_origin=time_origin,
     )
+
+
+SHORT_TIME_AXIS = 8  # fewer frames than this and more objects: axes 1 and 2 swapped?
+
+
+def notice_swapped_axes(x: np.ndarray, source: str) -> None:
+    """A :class:`~nri.errors.DataNotice` when an array ``[S, N, T, F]`` looks like
+    ``[S, T, N, F]``: very few frames (under 8) and more objects than frames (e.g.
+    ``x.transpose(0, 2, 1, 3)`` of 30 frames of 4 objects reads as 30 objects x 4
+    frames, and trains on nonsense without an error)."""
+    if x.ndim != 4:
+        return
+    n, t = int(x.shape[1]), int(x.shape[2])
+    if t < SHORT_TIME_AXIS and n > t:
+        warnings.warn(
+            f"{source}: {n} objects x {t} frames per sample; is the array [S, T, N, "
+            "F]? nri expects [samples, objects, frames, features]; transpose it with "
+            "x.transpose(0, 2, 1, 3)",
+            DataNotice,
+            stacklevel=3,
+        )
 
 
 def _names(
