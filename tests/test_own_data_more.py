@@ -16,6 +16,7 @@ import pytest
 
 from _own_data import run_cli
 from nri.cli import main
+from nri.data.errors import DataError
 from nri.errors import DataNotice
 from nri.sim.io import DatasetConfig, write_dataset
 from test_bad_input import TINY
@@ -300,3 +301,95 @@ def test_an_array_that_looks_transposed_gets_a_notice(tmp_path, capsys):
         warnings.simplefilter("error", DataNotice)
         read_series(tmp_path / "ok.npy")
         _series(x[:, :, :7], "X")  # 4 objects, 7 frames: fewer objects than frames
+
+
+# ---------------------------------------------------- review: numeric CSV object ids
+
+
+def _long_csv(path: Path, x: np.ndarray, objects: list[str]) -> Path:
+    """``x [S, N, T, F]`` as a long CSV whose objects are called ``objects``."""
+    s, n, t, f = x.shape
+    frame = pd.DataFrame(x.transpose(0, 2, 1, 3).reshape(-1, f),
+                         columns=["x", "y", "vx", "vy"])  # fmt: skip
+    frame.insert(0, "object", np.tile(objects, s * t))
+    frame.insert(0, "time", np.tile(np.repeat(np.arange(t), n), s))
+    frame.insert(0, "sample", np.repeat(np.arange(s), t * n))
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_numeric_csv_object_ids_are_names(tmp_path, capsys):
+    """A run trained on a CSV with objects 0, 1, 2, 3 knows them by name: data whose
+    objects are 1..4, 0, 1, 2, 7 or alpha..delta are refused (--any-objects accepts
+    them), while data without names (an .npy) are still taken by position."""
+    from _own_data import own_arrays
+    from nri.data.custom import suggested_settings
+
+    x, _ = own_arrays(n_samples=20)  # [20, 4, 30, 4]
+    train_csv = _long_csv(tmp_path / "train.csv", x, ["0", "1", "2", "3"])
+    run = tmp_path / "run"
+    sets = [f"model.{k}={v}" for k, v in suggested_settings(30, 30).items()]
+    sets += ["model.n_features=4", "model.encoder_hidden_dim=16",
+             "model.decoder_hidden_dim=16", "train.epochs=1", "train.batch_size=8",
+             "train.progress_bar=false", "train.threads=1"]  # fmt: skip
+    argv = ["train", "--preset", "cpu", "--data", str(train_csv), "--out", str(run),
+            "--no-eval", *(w for s in sets for w in ("--set", s))]  # fmt: skip
+    rc, _, err = run_cli(argv, capsys)
+    assert rc == 0, err
+    few = x[:2]
+    for ids in (
+        ["1", "2", "3", "4"],
+        ["0", "1", "2", "7"],
+        ["alpha", "beta", "gamma", "delta"],
+    ):
+        other = _long_csv(tmp_path / f"{ids[-1]}.csv", few, ids)
+        for cmd in (["infer"], ["forecast", "--steps", "2"]):
+            rc, _, err = run_cli([cmd[0], str(run), "--data", str(other), *cmd[1:],
+                                  "--out", str(tmp_path / "o")], capsys)  # fmt: skip
+            assert rc == 2 and len(err.splitlines()) == 1, err
+            assert "object names do not match" in err and "--any-objects" in err
+        rc, _, err = run_cli(["infer", str(run), "--data", str(other), "--out",
+                              str(tmp_path / "o"), "--any-objects"], capsys)  # fmt: skip
+        assert rc == 0, err
+    other = _long_csv(tmp_path / "ev.csv", x[:10], ["1", "2", "3", "4"])
+    rc, _, err = run_cli(["evaluate", str(run), "--data", str(other), "--out",
+                          str(tmp_path / "m.json")], capsys)  # fmt: skip
+    assert rc == 2 and "object names do not match" in err, err
+    same = _long_csv(tmp_path / "same.csv", few[:, ::-1], ["3", "2", "1", "0"])
+    rc, _, err = run_cli(["infer", str(run), "--data", str(same), "--out",
+                          str(tmp_path / "o")], capsys)  # fmt: skip
+    assert rc == 0 and "notice" not in err, err
+    np.save(tmp_path / "plain.npy", few)  # no names: by position
+    rc, _, err = run_cli(["infer", str(run), "--data", str(tmp_path / "plain.npy"),
+                          "--out", str(tmp_path / "o")], capsys)  # fmt: skip
+    assert rc == 0, err
+    info = json.loads((run / "data.json").read_text())
+    assert info["object_names"] == ["0", "1", "2", "3"]
+    assert info.get("objects_named") is True
+
+
+def test_imported_directories_keep_whether_objects_were_named(tmp_path):
+    """nri import records it (objects_named in meta); a directory imported before
+    has no record: names 0..N-1 are then positions, as they were."""
+    from nri.data.custom import import_data
+    from nri.data.importers import read_series
+    from nri.run_data import name_order
+
+    x = np.random.default_rng(0).normal(size=(10, 4, 12, 4))
+    import_data(_long_csv(tmp_path / "d.csv", x, ["0", "1", "2", "3"]), tmp_path / "c")
+    np.save(tmp_path / "d.npy", x)
+    import_data(tmp_path / "d.npy", tmp_path / "n")
+    assert read_series(tmp_path / "c").objects_named is True
+    assert read_series(tmp_path / "n").objects_named is False
+    meta_path = tmp_path / "c" / "meta_d.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["objects_named"]  # as nri import wrote it before
+    meta_path.write_text(json.dumps(meta))
+    old = read_series(tmp_path / "c")
+    assert old.objects_named is None
+    given, trained = ("1", "2", "3", "4"), old.object_names
+    with pytest.warns(DataNotice, match="no object names; taking 1, 2, 3, 4 as 0"):
+        assert name_order("object", given, trained, "new.csv", "the run",
+                          (True, old.objects_named)) is None  # fmt: skip
+    with pytest.raises(DataError, match="missing '0'; extra '4'"):
+        name_order("object", given, trained, "new.csv", "the run", (True, True))

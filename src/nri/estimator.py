@@ -180,6 +180,7 @@ class Model:
                 meta={
                     "feature_names": list(train.feature_names),
                     "object_names": list(train.object_names),
+                    "objects_named": train.objects_named,
                 },  # fmt: skip
                 source="in-memory arrays (nri.Model.fit)",
                 label="X_train",

@@ -49,9 +49,13 @@ def is_out_of_memory(err: BaseException) -> bool:
 
 
 def _reorder(
-    data: LoadedData, norm: Normalizer, trained_objects: tuple[str, ...]
+    data: LoadedData,
+    norm: Normalizer,
+    trained_objects: tuple[str, ...],
+    trained_named: bool | None = None,
 ) -> LoadedData:
-    """The splits with features and objects in the run's order, matched by name.
+    """The splits with features and objects in the run's order, matched by name
+    (``trained_named``: whether the run's object names came with its data).
 
     The loader normalised features by position with the run's normaliser; features
     given in another order are mapped back (exactly: the map is affine per feature),
@@ -64,7 +68,10 @@ def _reorder(
     given_f = tuple(str(n) for n in meta.get("feature_names", ()))
     f_idx = name_order("feature", given_f, tuple(norm.names), data.source, "the run")
     given_o = tuple(str(n) for n in meta.get("object_names", ()))
-    o_idx = name_order("object", given_o, trained_objects, data.source, "the run")
+    named = (meta.get("objects_named"), trained_named)
+    o_idx = name_order(
+        "object", given_o, trained_objects, data.source, "the run", named
+    )
     if f_idx is None and o_idx is None:
         return data
     out = {}
@@ -147,7 +154,9 @@ def evaluate_run(
     info = trained_info(Path(run_dir))
     trained_objects = tuple(str(n) for n in info.get("object_names", ()))
     if not allow_other_objects:
-        data = _reorder(data, run.normalizer, trained_objects)
+        data = _reorder(
+            data, run.normalizer, trained_objects, info.get("objects_named")
+        )
     elif run.normalizer.names:
         data = _reorder(data, run.normalizer, ())
     x_all, labels_all = data.splits[split]

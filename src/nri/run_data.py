@@ -5,7 +5,10 @@ A run records the names of the features it was trained on (``RUN/normalizer.json
 :func:`match_series` puts new data into that order by name: columns given in another
 order are reordered; missing or extra names are refused with one line naming them.
 Names that are only positions (``f0, f1, ...`` for features, ``0, 1, ...`` for objects:
-data that came without names) are matched by position, as before names existed.
+data that came without names) are matched by position, as before names existed. Object
+ids read from the data (a CSV's ``object`` column) are names even when they are numbers
+(``Series.objects_named``, ``objects_named`` in ``RUN/data.json``); only runs and data
+sets that predate that record judge ``0, 1, ...`` to be positions.
 
 Used by :mod:`nri.infer` and :mod:`nri.forecast`; no printing, no file writes.
 """
@@ -70,18 +73,28 @@ def trained_info(run_dir: Path | None) -> dict[str, Any]:
     return info if isinstance(info, dict) else {}
 
 
-def _positional(names: tuple[str, ...], prefix: str) -> bool:
-    """True for the default names of data without names (``f0..``, ``0..``)."""
-    return names == tuple(f"{prefix}{i}" for i in range(len(names)))
+def _positional(names: tuple[str, ...], prefix: str, named: bool | None = None) -> bool:
+    """True for the default names of data without names (``f0..``, ``0..``),
+    unless ``named`` says that they came with the data (a CSV's numeric ids)."""
+    return named is not True and names == tuple(
+        f"{prefix}{i}" for i in range(len(names))
+    )
 
 
 def name_order(
-    what: str, given: tuple[str, ...], trained: tuple[str, ...], source: str, where: str
+    what: str,
+    given: tuple[str, ...],
+    trained: tuple[str, ...],
+    source: str,
+    where: str,
+    named: tuple[bool | None, bool | None] = (None, None),
 ) -> np.ndarray | None:
     """Index into ``given`` that yields ``trained``'s order, None when there is
     nothing to reorder (the same order already, or either side positional: then by
     position, sizes are checked later). ``what`` is "feature" (positional names
-    ``f0..``) or "object" (``0..``).
+    ``f0..``) or "object" (``0..``). ``named``: whether the given and the trained
+    names came with their data (True: names even when they are ``0..``; False or
+    None: judged by the names).
 
     Raises:
         DataError: names missing or extra (:func:`names_mismatch`).
@@ -89,10 +102,12 @@ def name_order(
     if not trained or given == trained:
         return None
     prefix = "f" if what == "feature" else ""
-    if _positional(given, prefix) or _positional(trained, prefix):
-        one_side = _positional(given, prefix) != _positional(trained, prefix)
+    pos_given = _positional(given, prefix, named[0])
+    pos_trained = _positional(trained, prefix, named[1])
+    if pos_given or pos_trained:
+        one_side = pos_given != pos_trained
         if one_side and len(given) == len(trained):  # say which is taken as which
-            side = "the data have" if _positional(given, prefix) else f"{where} has"
+            side = "the data have" if pos_given else f"{where} has"
             warnings.warn(
                 f"{source}: {side} no {what} names; taking {', '.join(given)} as "
                 f"{', '.join(trained)} by position (check that the order is the same)",
@@ -167,7 +182,10 @@ def match_series(
     trained_o = tuple(str(n) for n in info.get("object_names", ()))
     if allow_other_objects or not trained_o:
         return series
-    idx = name_order("object", series.object_names, trained_o, series.source, where)
+    named = (series.objects_named, info.get("objects_named"))
+    idx = name_order(
+        "object", series.object_names, trained_o, series.source, where, named
+    )
     if idx is None:
         return series
     edges = None if series.edges is None else reorder_edges(series.edges, idx)

@@ -152,6 +152,7 @@ def write_data_dir(
         "nri_version": __version__,
         "feature_names": list(first.feature_names),
         "object_names": list(first.object_names),
+        "objects_named": first.objects_named,
         "feature_groups": None if feature_groups is None else list(feature_groups),
         "has_edges": with_edges,
         "n_edge_types": k if with_edges else None,

@@ -195,7 +195,10 @@ def read_data_dir(
             times=times,
             time_origin=None if times is None else (meta or {}).get("time_origin"),
         )
-        out[s] = replace(series, edges=labels)  # labels [S, E], checked above
+        named = (meta or {}).get("objects_named")  # None: imported before it was kept
+        out[s] = replace(  # labels [S, E], checked above
+            series, edges=labels, objects_named=named if objects else False
+        )
     if system in ("springs", "charged", "particles"):
         groups: tuple[int, ...] | None = PARTICLE_GROUPS
     else:

@@ -89,6 +89,7 @@ class LoadedData:
             "feature_names": list(self.normalizer.names)
             or [f"f{i}" for i in range(self.n_features)],
             "object_names": list(meta.get("object_names", [])),
+            "objects_named": meta.get("objects_named"),
             "has_edges": self.has_edges,
             "splits": {
                 name: {"n_samples": int(s.x.shape[0]), "n_frames": int(s.x.shape[2])}

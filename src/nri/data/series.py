@@ -43,6 +43,11 @@ class Series:
             ``time_origin`` when the CSV had ISO time stamps, else the user's numbers.
         time_origin: the ISO stamp of time 0 when the CSV had ISO time stamps (then
             ``times`` are seconds since it), None for numeric times or no times.
+        objects_named: True when ``object_names`` came with the data (a CSV's
+            ``object`` column, even numeric ids, an ``.npz``'s ``object_names``),
+            False for the default positions ``0 .. N-1`` of data without names,
+            None when unknown (data sets imported before this was recorded: then
+            names ``0 .. N-1`` count as positions).
         recordings: for windows (:func:`windows_of`, :func:`make_windows`), the
             recording each sample was cut from (its sample name before windowing),
             so that a split can keep a recording's windows together; None when every
@@ -58,6 +63,7 @@ class Series:
     times: np.ndarray | None = None
     time_origin: str | None = None
     recordings: tuple[str, ...] | None = None
+    objects_named: bool | None = None
 
     @property
     def n_samples(self) -> int:
@@ -136,7 +142,8 @@ def make_series(
     time_origin: str | None = None,
     edge_threshold: float | None = None,
 ) -> Series:
-    """Check arrays and build a :class:`Series` (default names: f0.., 0.., 0..).
+    """Check arrays and build a :class:`Series` (default names: f0.., 0.., 0..;
+    ``object_names`` given are names, even ``0 .. N-1``: :attr:`Series.objects_named`).
 
     Edges are labels 0..K-1 (-1 unknown) or, with ``edge_threshold``, weights
     (``weight > edge_threshold`` is an interaction); see :func:`nri.data.labels.to_labels`.
@@ -190,6 +197,7 @@ def make_series(
         source=source,
         times=None if times is None else np.asarray(times, dtype=np.float64),
         time_origin=time_origin,
+        objects_named=object_names is not None,
     )
 
 
@@ -325,6 +333,7 @@ def make_windows(series: Series, window: int, stride: int | None = None) -> Seri
         series.feature_names, series.source, window, stride, series.time_origin,
         list(series.recordings or series.sample_names),
     )  # fmt: skip
+    out = replace(out, objects_named=series.objects_named)
     if series.edges is not None:
         per = (series.n_frames - window) // (window if stride is None else stride) + 1
         out = replace(out, edges=np.repeat(series.edges, per, axis=0))

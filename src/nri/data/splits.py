@@ -227,6 +227,7 @@ def random_splits(
         meta={
             "feature_names": list(series.feature_names),
             "object_names": list(series.object_names),
+            "objects_named": series.objects_named,
         },
         source=series.source if source is None else source,
     )
