@@ -113,8 +113,8 @@ def test_monthly_stamps_are_refused_with_the_step_count_hint(tmp_path, capsys):
 
 
 def _recording(name: str) -> str:
-    """``REC@40`` and ``REC/1@40`` (a piece cut at a gap) -> ``REC``."""
-    return name.rpartition("@")[0].partition("/")[0]
+    """``REC@40``, ``REC/1@40`` and ``REC/1`` (a piece cut at a gap) -> ``REC``."""
+    return name.partition("@")[0].partition("/")[0]
 
 
 def _split_recordings(out: Path, name: str) -> dict[str, set[str]]:
@@ -207,6 +207,33 @@ def test_pieces_cut_at_gaps_stay_with_their_recording(tmp_path):
     assert set(by_rec["test"].recordings).isdisjoint(by_rec["train"].recordings)
     by_win = random_splits(windows, "w", split_by="window").splits
     assert by_win["test"].n_samples == 2  # 10 % of 25 windows, not of 5 recordings
+
+
+def test_pieces_without_windows_stay_with_their_recording(tmp_path, capsys):
+    """Without --window the pieces SAMPLE/0, SAMPLE/1 are the samples: they too are
+    neighbours in time, so one recording's pieces go to one split."""
+    times = [str(t) for t in (*range(10), *range(11, 21))]  # a gap after 9
+    data = _named_csv(tmp_path / "g.csv", times)
+    for seed in range(3):
+        out = tmp_path / f"out{seed}"
+        rc, _, err = run_cli(["import", str(data), "--out", str(out), "--on-gap",
+                              "cut", "--seed", str(seed)], capsys)  # fmt: skip
+        assert rc == 0, err
+        recs = _split_recordings(out, "g")
+        assert [len(recs[s]) for s in ("train", "valid", "test")] == [8, 1, 1]
+        assert not (recs["train"] & (recs["valid"] | recs["test"]))
+        assert (
+            json.loads((out / "meta_g.json").read_text())["import"]["split_by"]
+            == "recording"
+        )
+    # pieces of 2 recordings: at random, with the notice naming pieces
+    two = pd.read_csv(data)
+    two[two["sample"] < 2].to_csv(tmp_path / "two.csv", index=False)
+    rc, _, err = run_cli(["import", str(tmp_path / "two.csv"), "--out",
+                          str(tmp_path / "two"), "--on-gap", "cut"], capsys)  # fmt: skip
+    assert rc == 0, err
+    notice = [line for line in err.splitlines() if "2 recording(s)" in line]
+    assert len(notice) == 1 and "4 pieces (cut at gaps)" in notice[0], err
 
 
 # ---------------------------------------------------- review: mixed time-zone stamps

@@ -79,10 +79,10 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "--split-by",
         choices=["recording", "window"],
         default=None,
-        help="with --window: keep all windows of one recording (sample) in one split "
-        "(default when the file holds 3 or more recordings), or split the windows at "
-        "random (neighbouring windows then land in train and test: scores overstate "
-        "accuracy on new data)",
+        help="with --window (or --on-gap cut): keep all windows (pieces) of one "
+        "recording (sample) in one split (default when the file holds 3 or more "
+        "recordings), or split them at random (neighbouring windows then land in "
+        "train and test: scores overstate accuracy on new data)",
     )
     p.add_argument(
         "--norm-groups",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -170,7 +171,8 @@ def read_csv(
     time steps must be equal (:func:`~nri.data.time_axis.even_pieces`; ``on_gap``
     "cut" or "drop" handles samples that are not). With ``window`` every sample is cut
     into windows of that many frames (samples of different lengths are then allowed);
-    see :func:`~nri.data.series.make_windows`.
+    see :func:`~nri.data.series.make_windows`. Pieces ``SAMPLE/k`` cut at gaps (and
+    their windows) name their sample in :attr:`Series.recordings`.
 
     Returns:
         A :class:`Series` with ``times [S, T]`` (numbers as given, or seconds since
@@ -252,7 +254,7 @@ def read_csv(
             f"{short!r} has {lo}); cut every sample to {lo} steps, or import with "
             f"--window L (L <= {lo}) to cut them into windows of L steps"
         )
-    return make_series(
+    out = make_series(
         np.stack(xs),
         feature_names=f_names,
         object_names=tuple(o_names),
@@ -261,3 +263,7 @@ def read_csv(
         times=np.stack(times),
         time_origin=origin,
     )
+    if all(p.name == s_names[p.sample] for p in pieces):  # whole samples
+        return out
+    # pieces SAMPLE/k of one recording go to one split, as its windows do
+    return replace(out, recordings=tuple(s_names[p.sample] for p in pieces))

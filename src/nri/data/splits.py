@@ -74,14 +74,15 @@ MIN_RECORDINGS = 3  # one recording for each of train, valid and test
 def split_unit(series: Series, split_by: SplitBy | None = None) -> str:
     """What :func:`split_series` assigns to the splits: ``"sample"`` (samples that
     are whole recordings, :attr:`Series.recordings` None), ``"recording"`` (every
-    window of one recording goes to one split) or ``"window"`` (windows at random).
+    window or piece cut at a gap of one recording goes to one split) or ``"window"``
+    (windows or pieces at random).
 
-    ``split_by`` None chooses "recording" when the windows come from at least 3
+    ``split_by`` None chooses "recording" when the samples come from at least 3
     recordings, else "window".
 
     Raises:
-        DataError: an unknown ``split_by``, or "recording" for windows of fewer than
-            3 recordings.
+        DataError: an unknown ``split_by``, or "recording" for windows (pieces) of
+            fewer than 3 recordings.
     """
     if split_by is not None and split_by not in SPLIT_BY_CHOICES:
         raise DataError(
@@ -92,14 +93,21 @@ def split_unit(series: Series, split_by: SplitBy | None = None) -> str:
     n_rec = len(set(series.recordings))
     if split_by == "recording" and n_rec < MIN_RECORDINGS:
         raise DataError(
-            f"{series.source}: the {series.n_samples} windows come from {n_rec} "
+            f"{series.source}: the {series.n_samples} {_parts(series)} come from {n_rec} "
             f"recording(s), too few to put whole recordings into train, valid and "
-            f"test; give {MIN_RECORDINGS} or more recordings, or split the windows "
-            "at random with --split-by window"
+            f"test; give {MIN_RECORDINGS} or more recordings, or split them at "
+            "random with --split-by window"
         )
     if split_by is not None:
         return split_by
     return "recording" if n_rec >= MIN_RECORDINGS else "window"
+
+
+def _parts(series: Series) -> str:
+    """What the samples of a series with recordings are, for messages."""
+    if any("@" in name for name in series.sample_names):
+        return "windows"
+    return "pieces (cut at gaps)"
 
 
 def _cuts(
@@ -125,8 +133,9 @@ def split_series(
 ) -> dict[str, Series]:
     """Random train/valid/test split of the samples (seeded; every split non-empty).
 
-    Windows cut from several recordings (:attr:`Series.recordings`) are split by
-    recording: every window of one recording goes to the same split, and the
+    Windows (or pieces cut at gaps, ``--on-gap cut``) of several recordings
+    (:attr:`Series.recordings`) are split by recording: every window of one
+    recording goes to the same split, and the
     fractions count recordings, so that no test window neighbours (or shares frames
     with) a training window. With fewer than 3 recordings the windows are split at
     random, with a :class:`~nri.errors.DataNotice`; ``split_by="window"`` asks for
@@ -162,10 +171,10 @@ def _notice_few_recordings(series: Series) -> None:
     assert series.recordings is not None
     n_rec = len(set(series.recordings))
     warnings.warn(
-        f"{series.source}: the {series.n_samples} windows come from {n_rec} "
+        f"{series.source}: the {series.n_samples} {_parts(series)} come from {n_rec} "
         f"recording(s), too few to keep each recording in one split (train, valid "
-        f"and test need {MIN_RECORDINGS}), so the windows were split at random: "
-        "validation and test windows neighbour training windows of the same "
+        f"and test need {MIN_RECORDINGS}), so they were split at random: "
+        "validation and test samples neighbour training samples of the same "
         "recording in time and their scores overstate accuracy on new data; give "
         f"{MIN_RECORDINGS} or more recordings (--split-by window keeps this split "
         "without this notice)",
