@@ -131,9 +131,11 @@ def test_windows_are_split_by_recording(tmp_path, capsys):
     x = np.random.default_rng(0).normal(size=(10, 3, 40, 2))
     np.savez(tmp_path / "w.npz", x=x)
     out = tmp_path / "rec"
-    rc, _, err = run_cli(["import", str(tmp_path / "w.npz"), "--out", str(out),
-                          "--window", "10", "--stride", "5"], capsys)  # fmt: skip
+    rc, stdout, err = run_cli(["import", str(tmp_path / "w.npz"), "--out", str(out),
+                               "--window", "10", "--stride", "5"], capsys)  # fmt: skip
     assert rc == 0 and "notice" not in err, err
+    said = "split by recording: 8 / 1 / 1 recordings in train / valid / test"
+    assert said in stdout  # the user sees how the recordings went
     recs = _split_recordings(out, "w")
     assert [len(recs[s]) for s in ("train", "valid", "test")] == [8, 1, 1]
     assert not (recs["train"] & recs["valid"] or recs["train"] & recs["test"])
@@ -143,9 +145,9 @@ def test_windows_are_split_by_recording(tmp_path, capsys):
     assert meta["splits"]["test"]["n_samples"] == 7  # every window of the recording
     # the switch back: windows at random, recordings over several splits
     out = tmp_path / "win"
-    rc, _, err = run_cli(["import", str(tmp_path / "w.npz"), "--out", str(out),
-                          "--window", "10", "--split-by", "window"], capsys)  # fmt: skip
-    assert rc == 0 and "recording(s)" not in err, err
+    rc, stdout, err = run_cli(["import", str(tmp_path / "w.npz"), "--out", str(out),
+                               "--window", "10", "--split-by", "window"], capsys)  # fmt: skip
+    assert rc == 0 and "recording(s)" not in err and "split by" not in stdout, err
     recs = _split_recordings(out, "w")
     assert recs["test"] & recs["train"]
     assert json.loads((out / "meta_w.json").read_text())["import"]["split_by"] == (

@@ -145,6 +145,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     from nri.data.custom import import_data, suggested_settings
     from nri.data.dataset import load_dataset
     from nri.data.formats import parse_options
+    from nri.sim.io import SPLITS
 
     meta = import_data(
         args.file, args.out, name=args.name, valid_frac=args.valid_frac,
@@ -158,6 +159,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
     data = load_dataset(args.out, name)
     print(f"wrote {meta}")
     print(data.summary())
+    how = json.loads(meta.read_text()).get("import", {})
+    if "n_recordings" in how:
+        counts = " / ".join(str(how["n_recordings"][s]) for s in SPLITS)
+        print(f"split by recording: {counts} recordings in train / valid / test "
+              "(--split-by window splits the samples themselves at random)")  # fmt: skip
     settings = suggested_settings(int(data.train.x.shape[2]), int(data.test.x.shape[2]))
     sets = [f"data.suffix={name}", "model.skip_first=true",
             f"model.n_features={data.n_features}"]  # fmt: skip

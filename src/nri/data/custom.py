@@ -250,6 +250,10 @@ def import_data(
         splits = split_series(series, valid_frac, test_frac, seed, split_by)
         how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed,
                "split_by": split_unit(series, split_by)}  # fmt: skip
+    if how.get("split_by") == "recording":  # how many went where, for the user
+        how["n_recordings"] = {
+            split: len(set(s.recordings or ())) for split, s in splits.items()
+        }
     if window is not None and "seed" in how:  # windows we split at random
         _notice_shared_frames(splits, window, stride)
     if edges is not None:
