@@ -158,6 +158,11 @@ def test_windows_are_split_by_recording(tmp_path, capsys):
                           str(tmp_path / "whole")], capsys)  # fmt: skip
     meta = json.loads((tmp_path / "whole" / "meta_w.json").read_text())
     assert rc == 0 and meta["import"]["split_by"] == "sample", err
+    # --stride alone would be ignored: one line
+    rc, _, err = run_cli(["import", str(tmp_path / "w.npz"), "--out",
+                          str(tmp_path / "s"), "--stride", "5"], capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1 and "needs --window" in err, err
+    assert not (tmp_path / "s").exists()
 
 
 def test_one_recording_falls_back_to_windows_with_a_notice(tmp_path, capsys):

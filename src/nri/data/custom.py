@@ -224,6 +224,11 @@ def import_data(
     """
     path = Path(path)
     out = Path(out)
+    if stride is not None and window is None:  # it would be ignored
+        raise DataError(
+            f"--stride {stride} needs --window L (the window length); without "
+            "--window the samples are not cut"
+        )
     if out.exists() and not out.is_dir():  # before the (possibly long) read
         make_out_dir(out)
     name = name or safe_name(path.stem)
