@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from nri.cli import main
 from nri.config import resolve
@@ -102,3 +103,16 @@ def check_refusal(case: Any, env: Any, capsys, temp: str) -> None:  # noqa: ANN0
     for fragment in case.fragments:
         assert fragment in err, (fragment, err)
     assert _snapshot(env.tmp) == before  # nothing written, nothing left half-made
+
+
+def named_csv(path: Path, times: list[str]) -> Path:
+    """A long CSV of 10 samples x 3 named objects (ann, bob, cy) x 2 features at
+    the given time cells."""
+    rows = [
+        {"sample": s, "time": t, "object": name, "x": np.sin(k + o + s),
+         "y": np.cos(k * (o + 1)) + s}
+        for s in range(10) for k, t in enumerate(times)
+        for o, name in enumerate(["ann", "bob", "cy"])
+    ]  # fmt: skip
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
