@@ -9,22 +9,35 @@ data's own units, optional edge labels ``[S, E]`` in the order of :mod:`nri.grap
 :attr:`Series.shared_edges` recovers it), names and time stamps.
 :func:`make_series` builds one from arrays and rejects what the models cannot use
 (missing values, a single object, edges of the wrong shape or labels) with one line
-that says what to do. :func:`make_windows` cuts long recordings into samples. The
-path from a Series to the models is :mod:`nri.data.splits` (docs/data.md).
+that says what to do (the checks are :mod:`nri.data.series_checks`).
+:func:`make_windows` cuts long recordings into samples. The path from a Series to the
+models is :mod:`nri.data.splits` (docs/data.md).
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, replace
-from typing import Any
 
 import numpy as np
 
-from nri import graph
 from nri.data.errors import DataError
-from nri.data.labels import n_edge_types, notice_diagonal_only, to_labels
-from nri.errors import DataNotice
+from nri.data.labels import n_edge_types
+from nri.data.series_checks import (
+    SHORT_TIME_AXIS,
+    check_names,
+    check_trajectories,
+    edge_labels,
+    notice_swapped_axes,
+)
+
+__all__ = [
+    "SHORT_TIME_AXIS",  # re-exported: defined in nri.data.series_checks
+    "Series",
+    "make_series",
+    "make_windows",
+    "notice_swapped_axes",  # re-exported: defined in nri.data.series_checks
+    "windows_of",
+]
 
 
 @dataclass(frozen=True)
@@ -152,120 +165,25 @@ def make_series(
         x ``[S, N, T, F]``; edges ``[S, N, N]`` (indexed [receiver, sender]), ``[S, E]``,
         ``[N, N]`` or ``[E]`` (one graph for every sample).
     """
-    x = np.asarray(x)
-    if x.ndim != 4:
-        raise DataError(
-            f"{source}: trajectories have shape {x.shape}; expected 4 axes "
-            "[samples, objects, time, features] (add an axis with x[None] for one "
-            "sample or x[..., None] for one feature)"
-        )
-    if not (np.issubdtype(x.dtype, np.floating) or np.issubdtype(x.dtype, np.integer)):
-        raise DataError(
-            f"{source}: trajectories have dtype {x.dtype}; expected numbers"
-        )
-    s, n, t, f = x.shape
-    if min(s, t, f) < 1:
-        raise DataError(f"{source}: trajectories of shape {x.shape} are empty")
-    if n < 2:
-        raise DataError(
-            f"{source}: {n} object per sample; relational inference needs at least 2 "
-            "interacting objects (axis 1 of [samples, objects, time, features])"
-        )
-    if t < 2:
-        raise DataError(f"{source}: {t} time step per sample; at least 2 are needed")
-    x = x.astype(np.float64)
-    bad = ~np.isfinite(x)
-    if bad.any():
-        i = tuple(int(v) for v in np.argwhere(bad)[0])
-        raise DataError(
-            f"{source}: {int(bad.sum())} missing (NaN) or infinite values, the first at "
-            f"sample {i[0]}, object {i[1]}, time {i[2]}, feature {i[3]}; fill or "
-            "interpolate the gaps, or drop the samples that have them"
-        )
+    x = check_trajectories(x, source)
+    s, n, _, f = x.shape
     labels = (
         None
         if edges is None
-        else _edge_labels(np.asarray(edges), s, n, source, edge_threshold)
+        else edge_labels(np.asarray(edges), s, n, source, edge_threshold)
     )
-    names = _names(feature_names, f, "f", "feature_names", source)
+    names = check_names(feature_names, f, "f", "feature_names", source)
     return Series(
         x=x,
         edges=labels,
         feature_names=names,
-        object_names=_names(object_names, n, "", "object_names", source),
-        sample_names=_names(sample_names, s, "", "sample_names", source),
+        object_names=check_names(object_names, n, "", "object_names", source),
+        sample_names=check_names(sample_names, s, "", "sample_names", source),
         source=source,
         times=None if times is None else np.asarray(times, dtype=np.float64),
         time_origin=time_origin,
         objects_named=object_names is not None,
     )
-
-
-SHORT_TIME_AXIS = 8  # fewer frames than this and more objects: axes 1 and 2 swapped?
-
-
-def notice_swapped_axes(x: np.ndarray, source: str) -> None:
-    """A :class:`~nri.errors.DataNotice` when an array ``[S, N, T, F]`` looks like
-    ``[S, T, N, F]``: very few frames (under 8) and more objects than frames (e.g.
-    ``x.transpose(0, 2, 1, 3)`` of 30 frames of 4 objects reads as 30 objects x 4
-    frames, and trains on nonsense without an error)."""
-    if x.ndim != 4:
-        return
-    n, t = int(x.shape[1]), int(x.shape[2])
-    if t < SHORT_TIME_AXIS and n > t:
-        warnings.warn(
-            f"{source}: {n} objects x {t} frames per sample; is the array [S, T, N, "
-            "F]? nri expects [samples, objects, frames, features]; transpose it with "
-            "x.transpose(0, 2, 1, 3)",
-            DataNotice,
-            stacklevel=3,
-        )
-
-
-def _names(
-    names: Any, count: int, prefix: str, what: str, source: str
-) -> tuple[str, ...]:
-    if names is None:
-        return tuple(f"{prefix}{i}" for i in range(count))
-    out = tuple(str(v) for v in np.asarray(names).ravel())
-    if len(out) != count:
-        raise DataError(f"{source}: {len(out)} {what} for {count} entries")
-    empty = [i for i, v in enumerate(out) if not v.strip()]
-    if empty:
-        raise DataError(
-            f"{source}: {what} entry {empty[0]} is empty; give every entry a name"
-        )
-    first: dict[str, int] = {}
-    for i, v in enumerate(out):
-        if v in first:  # outputs and matching by name would mix the two up
-            raise DataError(
-                f"{source}: {what} has {v!r} twice (entries {first[v]} and {i}); "
-                "give every entry a different name"
-            )
-        first[v] = i
-    return out
-
-
-def _edge_labels(
-    edges: np.ndarray, s: int, n: int, source: str, threshold: float | None = None
-) -> np.ndarray:
-    e = n * (n - 1)
-    if edges.shape in ((n, n), (e,)):
-        edges = np.broadcast_to(edges, (s, *edges.shape))  # one graph for all samples
-    diagonal = None
-    if edges.shape == (s, n, n):
-        diagonal = np.diagonal(edges, axis1=1, axis2=2)  # [S, N], ignored
-        edges = graph.to_edges_np(edges)  # [S, E], diagonal dropped
-    elif edges.shape != (s, e):
-        raise DataError(
-            f"{source}: edges have shape {edges.shape}; expected [{s}, {n}, {n}] "
-            f"(indexed [receiver, sender]), [{s}, {e}] (nri.graph order), [{n}, {n}] "
-            f"or [{e}] for one graph"
-        )
-    labels = np.ascontiguousarray(to_labels(edges, source, threshold))
-    if diagonal is not None:
-        notice_diagonal_only(diagonal, labels, source)
-    return labels
 
 
 def windows_of(
