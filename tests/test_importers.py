@@ -358,11 +358,16 @@ def test_overlapping_windows_across_splits_are_reported(tmp_path):
     with pytest.warns(DataNotice, match=r"--stride 5 < --window 25: \d+ of 6 valid"):
         import_data(tmp_path / "w.npz", tmp_path / "o1", window=25, stride=5,
                     split_by="window")  # fmt: skip
+    with pytest.warns(DataNotice) as said:  # only the notice of the random split
+        import_data(tmp_path / "w.npz", tmp_path / "o2", window=25, split_by="window")
+    assert [str(w.message).count("share frames") for w in said] == [0]
     with warnings.catch_warnings():
         warnings.simplefilter("error", DataNotice)
-        import_data(tmp_path / "w.npz", tmp_path / "o2", window=25, split_by="window")
         # split by recording (the default for 10 recordings): no window shares frames
         import_data(tmp_path / "w.npz", tmp_path / "o3", window=25, stride=5)
+        # split in time (the default for 1 or 2): none either
+        import_data(tmp_path / "w.npz", tmp_path / "o4", window=10, stride=5,
+                    split_by="time")  # fmt: skip
 
 
 def test_an_imported_csv_keeps_its_time_axis(tmp_path, arrays):

@@ -1,6 +1,6 @@
 """The own-data review, the split: windows of one recording, and the pieces
 ``SAMPLE/k`` that ``--on-gap cut`` makes of it, go to one split (``--split-by``,
-``import.split_by``), with a notice and a fallback below 3 recordings."""
+``import.split_by``); below 3 recordings every recording is split in time."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from _own_data import named_csv, run_cli
+from nri.data.series import make_series, make_windows
 from nri.errors import DataNotice
 
 
@@ -51,6 +52,7 @@ def test_windows_are_split_by_recording(tmp_path, capsys):
     rc, stdout, err = run_cli(["import", str(tmp_path / "w.npz"), "--out", str(out),
                                "--window", "10", "--split-by", "window"], capsys)  # fmt: skip
     assert rc == 0 and "recording(s)" not in err and "split by" not in stdout, err
+    assert "--split-by window puts neighbouring windows" in err  # a short notice
     recs = _split_recordings(out, "w")
     assert recs["test"] & recs["train"]
     assert json.loads((out / "meta_w.json").read_text())["import"]["split_by"] == (
@@ -68,27 +70,128 @@ def test_windows_are_split_by_recording(tmp_path, capsys):
     assert not (tmp_path / "s").exists()
 
 
-def test_one_recording_falls_back_to_windows_with_a_notice(tmp_path, capsys):
+def _starts(meta: dict, split: str) -> list[int]:
+    """The first frames of a split's windows ``REC@FIRST``."""
+    return [int(n.rpartition("@")[2]) for n in meta["splits"][split]["sample_names"]]
+
+
+def test_one_recording_is_split_in_time(tmp_path, capsys):
+    """1 recording: its first windows train, the next validate, the last test, and
+    with --stride < --window the windows at the boundaries that would share frames
+    with the other split are dropped (said in one line, recorded in the metadata)."""
+    from nri.data.splits import windows_sharing_frames
+
+    x = np.random.default_rng(1).normal(size=(1, 3, 200, 2))
+    np.save(tmp_path / "one.npy", x)
+    for stride, counts, dropped in ((None, [16, 2, 2], 0), (5, [29, 4, 4], 2)):
+        out = tmp_path / f"out{stride}"
+        argv = ["import", str(tmp_path / "one.npy"), "--out", str(out), "--window",
+                "10"] + ([] if stride is None else ["--stride", str(stride)])  # fmt: skip
+        rc, stdout, err = run_cli(argv, capsys)
+        assert rc == 0 and "notice" not in err, err
+        said = [line for line in stdout.splitlines() if "split in time" in line]
+        assert said == [
+            f"split in time: {' / '.join(map(str, counts))} windows in train / valid "
+            f"/ test, {dropped} dropped that would share frames across splits"
+        ], stdout
+        meta = json.loads((out / "meta_one.json").read_text())
+        assert meta["import"]["split_by"] == "time"
+        assert meta["import"]["n_dropped"] == dropped
+        assert list(meta["import"]["n_windows"].values()) == counts
+        train, valid, test = (_starts(meta, s) for s in ("train", "valid", "test"))
+        assert [len(train), len(valid), len(test)] == counts
+        assert max(train) < min(valid) and max(valid) < min(test)  # in time order
+        assert max(train) + 10 <= min(valid) and max(valid) + 10 <= min(test)
+        assert max(test) == 190  # the last window tests
+        n_windows = 190 // (stride or 10) + 1
+        assert len(train) + len(valid) + len(test) + dropped == n_windows
+        splits = {
+            split: make_series(
+                np.zeros((len(names), 2, 4, 1)), sample_names=tuple(names)
+            )
+            for split, names in (("train", [f"0@{a}" for a in train]),
+                                 ("valid", [f"0@{a}" for a in valid]),
+                                 ("test", [f"0@{a}" for a in test]))
+        }  # fmt: skip
+        assert windows_sharing_frames(splits, window=10) == {
+            "valid": (0, counts[1]), "test": (0, counts[2])
+        }  # fmt: skip
+
+
+def test_window_split_is_the_explicit_random_choice(tmp_path, capsys):
+    """--split-by window keeps the random per-window split (the old default for 1-2
+    recordings), with a short notice; --split-by recording is refused below 3."""
     x = np.random.default_rng(1).normal(size=(1, 3, 200, 2))
     np.save(tmp_path / "one.npy", x)
     out = tmp_path / "out"
-    rc, _, err = run_cli(["import", str(tmp_path / "one.npy"), "--out", str(out),
-                          "--window", "10"], capsys)  # fmt: skip
-    assert rc == 0, err
-    notice = [line for line in err.splitlines() if "1 recording(s)" in line]
-    assert len(notice) == 1 and notice[0].startswith("nri: notice: "), err
-    assert "split at random" in notice[0] and "overstate" in notice[0]
+    rc, stdout, err = run_cli(["import", str(tmp_path / "one.npy"), "--out", str(out),
+                               "--window", "10", "--split-by", "window"], capsys)  # fmt: skip
+    assert rc == 0 and "split in time" not in stdout, err
+    notice = [line for line in err.splitlines() if "notice" in line]
+    assert len(notice) == 1 and "overstate" in notice[0], err
+    assert len(notice[0].split(" ", 3)[3]) <= 200  # after "nri: notice: PATH:"
     meta = json.loads((out / "meta_one.json").read_text())
     assert meta["import"]["split_by"] == "window"
     assert {s: v["n_samples"] for s, v in meta["splits"].items()} == {
         "train": 16, "valid": 2, "test": 2
     }  # fmt: skip
+    train, test = _starts(meta, "train"), _starts(meta, "test")
+    assert min(test) < max(train)  # random: not in time order (seed 0)
     # insisting on recordings is one line naming the fix
     rc, _, err = run_cli(["import", str(tmp_path / "one.npy"), "--out",
                           str(tmp_path / "no"), "--window", "10", "--split-by",
                           "recording"], capsys)  # fmt: skip
-    assert rc == 2 and len(err.splitlines()) == 1 and "--split-by window" in err, err
+    assert rc == 2 and len(err.splitlines()) == 1 and "--split-by time" in err, err
     assert not (tmp_path / "no").exists()
+
+
+def test_time_is_the_default_for_two_recordings(tmp_path):
+    """In Python too: windows of 1 or 2 recordings split in time by default, each
+    recording on its own; 3 recordings are split by recording."""
+    from nri.data.splits import random_splits, split_series, split_unit
+
+    two = make_windows(make_series(np.random.default_rng(3).normal(
+        size=(2, 3, 100, 1))), 10, 5)  # fmt: skip
+    assert split_unit(two) == "time"
+    splits = split_series(two)
+    assert random_splits(two, "w", split_by="time").splits["test"].sample_names == (
+        splits["test"].sample_names
+    )
+    for rec in ("0", "1"):
+        starts = {
+            split: [int(n.split("@")[1]) for n in s.sample_names
+                    if n.startswith(f"{rec}@")]
+            for split, s in splits.items()
+        }  # fmt: skip
+        assert [len(v) for v in starts.values()] == [13, 2, 2]  # 19, 1 dropped twice
+        assert max(starts["train"]) + 10 <= min(starts["valid"])
+        assert max(starts["valid"]) + 10 <= min(starts["test"])
+    assert split_unit(make_windows(make_series(np.zeros((3, 3, 20, 1))), 5)) == (
+        "recording"
+    )
+    # windows split at random by request, with the notice
+    with pytest.warns(DataNotice, match="--split-by window puts"):
+        by_window = split_series(two, split_by="window")
+    assert {n[0] for n in by_window["test"].sample_names} <= {"0", "1"}
+
+
+def test_a_recording_too_short_to_split_in_time_is_refused(tmp_path, capsys):
+    np.save(tmp_path / "short.npy", np.random.default_rng(4).normal(size=(2, 3, 60, 2)))
+    argv = ["import", str(tmp_path / "short.npy"), "--out", str(tmp_path / "o"),
+            "--window", "10", "--stride", "5"]  # fmt: skip
+    # 11 windows per recording: 1 test, 1 valid, 7 train, 2 dropped
+    rc, stdout, err = run_cli(argv, capsys)
+    assert rc == 0 and "split in time: 14 / 2 / 2 windows" in stdout, err
+    # 4 windows @0, 10, 20, 30 of 30 frames: the valid one, @0, leaves no train
+    rc, _, err = run_cli([*argv[:3], str(tmp_path / "no"), "--window", "30",
+                          "--stride", "10"], capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "recording '0' (4 windows) is too short to split in time" in err
+    assert "--stride" in err and not (tmp_path / "no").exists()
+    # whole samples have no time order between them: --split-by time needs windows
+    rc, _, err = run_cli([*argv[:3], str(tmp_path / "no"), "--split-by", "time"],
+                         capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1 and "--window L" in err, err
 
 
 def test_pieces_cut_at_gaps_stay_with_their_recording(tmp_path):
@@ -115,7 +218,8 @@ def test_pieces_cut_at_gaps_stay_with_their_recording(tmp_path):
         size=(5, 3, 20, 1))), 4)  # fmt: skip
     by_rec = random_splits(windows, "w").splits
     assert set(by_rec["test"].recordings).isdisjoint(by_rec["train"].recordings)
-    by_win = random_splits(windows, "w", split_by="window").splits
+    with pytest.warns(DataNotice, match="--split-by window puts"):
+        by_win = random_splits(windows, "w", split_by="window").splits
     assert by_win["test"].n_samples == 2  # 10 % of 25 windows, not of 5 recordings
 
 
@@ -136,11 +240,22 @@ def test_pieces_without_windows_stay_with_their_recording(tmp_path, capsys):
             json.loads((out / "meta_g.json").read_text())["import"]["split_by"]
             == "recording"
         )
-    # pieces of 2 recordings: at random, with the notice naming pieces
+    # pieces of 2 recordings: in time (2 pieces each are too few), or at random
+    # with the notice naming pieces (until the split in time, that was the default)
     two = pd.read_csv(data)
     two[two["sample"] < 2].to_csv(tmp_path / "two.csv", index=False)
-    rc, _, err = run_cli(["import", str(tmp_path / "two.csv"), "--out",
-                          str(tmp_path / "two"), "--on-gap", "cut"], capsys)  # fmt: skip
+    argv = ["import", str(tmp_path / "two.csv"), "--out", str(tmp_path / "two"),
+            "--on-gap", "cut"]  # fmt: skip
+    rc, _, err = run_cli(argv, capsys)
+    assert rc == 2 and "'0' (2 pieces (cut at gaps)) is too short" in err, err
+    rc, _, err = run_cli([*argv, "--split-by", "window"], capsys)
     assert rc == 0, err
-    notice = [line for line in err.splitlines() if "2 recording(s)" in line]
-    assert len(notice) == 1 and "4 pieces (cut at gaps)" in notice[0], err
+    notice = [line for line in err.splitlines() if "--split-by window" in line]
+    assert len(notice) == 1 and "neighbouring pieces" in notice[0], err
+    # pieces with windows: each recording in time, across its pieces
+    rc, stdout, err = run_cli([*argv[:3], str(tmp_path / "tw"), "--on-gap", "cut",
+                               "--window", "4"], capsys)  # fmt: skip
+    assert rc == 0 and "split in time: 4 / 2 / 2 windows" in stdout, (stdout, err)
+    meta = json.loads((tmp_path / "tw" / "meta_two.json").read_text())
+    assert meta["splits"]["valid"]["sample_names"] == ["0/1@0", "1/1@0"]
+    assert meta["splits"]["test"]["sample_names"] == ["0/1@4", "1/1@4"]

@@ -77,12 +77,14 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--split-by",
-        choices=["recording", "window"],
+        choices=["recording", "time", "window"],
         default=None,
         help="with --window (or --on-gap cut): keep all windows (pieces) of one "
-        "recording (sample) in one split (default when the file holds 3 or more "
-        "recordings), or split them at random (neighbouring windows then land in "
-        "train and test: scores overstate accuracy on new data)",
+        "recording (sample) in one split (default for 3 or more recordings), split "
+        "every recording in time: its first windows train, its last ones test, "
+        "windows sharing frames across splits dropped (default for 1 or 2), or "
+        "split the windows at random (neighbouring windows then land in train and "
+        "test: scores overstate accuracy on new data)",
     )
     p.add_argument(
         "--norm-groups",
@@ -164,6 +166,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         counts = " / ".join(str(how["n_recordings"][s]) for s in SPLITS)
         print(f"split by recording: {counts} recordings in train / valid / test "
               "(--split-by window splits the samples themselves at random)")  # fmt: skip
+    if "n_windows" in how:
+        counts = " / ".join(str(how["n_windows"][s]) for s in SPLITS)
+        what = "windows" if args.window is not None else "pieces"
+        print(f"split in time: {counts} {what} in train / valid / test, "
+              f"{how['n_dropped']} dropped that would share frames across splits")  # fmt: skip
     settings = suggested_settings(int(data.train.x.shape[2]), int(data.test.x.shape[2]))
     sets = [f"data.suffix={name}", "model.skip_first=true",
             f"model.n_features={data.n_features}"]  # fmt: skip

@@ -205,11 +205,13 @@ def import_data(
     """Read own data (any format), split it and write a standard data directory.
 
     A data set directory keeps its own train/valid/test splits; a file is split at
-    random into ``1 - valid_frac - test_frac`` / ``valid_frac`` / ``test_frac`` of its
-    samples (after cutting them into windows, when ``window`` is given: then by
-    recording, all windows of one recording in one split, when there are at least 3
-    recordings, else by window with a notice; ``split_by`` "recording" or "window"
-    chooses, :func:`nri.data.splits.split_series`). ``on_gap``
+    random (``seed``) into ``1 - valid_frac - test_frac`` / ``valid_frac``
+    / ``test_frac`` of its samples (after cutting them into
+    windows, when ``window`` is given: then by recording, all windows of one
+    recording in one split, when there are at least 3 recordings, else in time, every
+    recording's first windows train and its last ones test; ``split_by``
+    "recording", "time" or "window" chooses, :func:`nri.data.splits.split_series`).
+    ``on_gap``
     ("cut" or "drop") handles CSV samples that are not equally spaced in time;
     ``edge_threshold`` turns edge weights into 0/1 labels. ``edges`` is a file of
     one true graph for every sample (an ``[N, N]`` ``.npy`` or ``.csv`` indexed
@@ -234,6 +236,7 @@ def import_data(
     name = name or safe_name(path.stem)
     opts = {"window": window, "stride": stride, "on_gap": on_gap,
             "edge_threshold": edge_threshold}  # fmt: skip
+    fracs = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
     how: dict[str, Any]
     if data_format is not None:
         from nri.data.formats import get_format, read_format
@@ -242,23 +245,14 @@ def import_data(
         if isinstance(read, dict):
             splits, how = read, {"split": f"defined by the {data_format} format"}
         else:
-            splits = split_series(read, valid_frac, test_frac, seed, split_by)
-            how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed,
-                   "split_by": split_unit(read, split_by)}  # fmt: skip
+            splits, how = _split(read, fracs, split_by)
         how |= {"format": data_format, "format_options": dict(format_options or {}),
                 "edges_meaning": get_format(data_format).edges}  # fmt: skip
     elif path.is_dir():
         splits = {s: read_series(path, s, suffix, **opts) for s in SPLITS}
         how = {"split": "kept from the source"}
     else:
-        series = read_series(path, x_key=x_key, **opts)
-        splits = split_series(series, valid_frac, test_frac, seed, split_by)
-        how = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed,
-               "split_by": split_unit(series, split_by)}  # fmt: skip
-    if how.get("split_by") == "recording":  # how many went where, for the user
-        how["n_recordings"] = {
-            split: len(set(s.recordings or ())) for split, s in splits.items()
-        }
+        splits, how = _split(read_series(path, x_key=x_key, **opts), fracs, split_by)
     if window is not None and "seed" in how:  # windows we split at random
         _notice_shared_frames(splits, window, stride)
     if edges is not None:
@@ -266,6 +260,24 @@ def import_data(
         how["edges"] = str(edges)
     extra = {"source": str(path), "import": {**how, **opts}}
     return write_data_dir(splits, out, name, feature_groups, extra)
+
+
+def _split(
+    series: Series, fracs: dict[str, Any], split_by: SplitBy | None
+) -> tuple[dict[str, Series], dict[str, Any]]:
+    """``series`` split (:func:`split_series`) and the record of how, for the
+    metadata's ``import``: the fractions, the seed, ``split_by`` and, split by
+    recording or in time, how many recordings or windows went where."""
+    splits = split_series(series, split_by=split_by, **fracs)
+    how = {**fracs, "split_by": split_unit(series, split_by)}
+    if how["split_by"] == "recording":  # how many went where, for the user
+        how["n_recordings"] = {
+            split: len(set(s.recordings or ())) for split, s in splits.items()
+        }
+    elif how["split_by"] == "time":
+        how["n_windows"] = {split: s.n_samples for split, s in splits.items()}
+        how["n_dropped"] = series.n_samples - sum(how["n_windows"].values())
+    return splits, how
 
 
 def _notice_shared_frames(

@@ -29,6 +29,7 @@ from nri.data.normalize import (
     squeezed_features,
 )
 from nri.data.series import Series
+from nri.data.time_split import split_in_time
 from nri.errors import DataNotice
 from nri.sim.io import SPLITS
 
@@ -66,41 +67,49 @@ class SeriesSet:
         return next(iter(self.splits.values())).feature_names
 
 
-SplitBy = Literal["recording", "window"]
-SPLIT_BY_CHOICES: tuple[str, ...] = ("recording", "window")
+SplitBy = Literal["recording", "time", "window"]
+SPLIT_BY_CHOICES: tuple[str, ...] = ("recording", "time", "window")
 MIN_RECORDINGS = 3  # one recording for each of train, valid and test
 
 
 def split_unit(series: Series, split_by: SplitBy | None = None) -> str:
     """What :func:`split_series` assigns to the splits: ``"sample"`` (samples that
     are whole recordings, :attr:`Series.recordings` None), ``"recording"`` (every
-    window or piece cut at a gap of one recording goes to one split) or ``"window"``
-    (windows or pieces at random).
+    window or piece cut at a gap of one recording goes to one split), ``"time"``
+    (every recording's first windows train, its last ones test:
+    :func:`~nri.data.time_split.split_in_time`) or ``"window"`` (windows or pieces
+    at random).
 
     ``split_by`` None chooses "recording" when the samples come from at least 3
-    recordings, else "window".
+    recordings, else "time".
 
     Raises:
-        DataError: an unknown ``split_by``, or "recording" for windows (pieces) of
-            fewer than 3 recordings.
+        DataError: an unknown ``split_by``, "recording" for windows (pieces) of
+            fewer than 3 recordings, or "time" for samples that are whole recordings.
     """
     if split_by is not None and split_by not in SPLIT_BY_CHOICES:
         raise DataError(
             f"split_by must be one of {SPLIT_BY_CHOICES} or None, got {split_by!r}"
         )
     if series.recordings is None:
+        if split_by == "time":  # no order in time between whole recordings
+            raise DataError(
+                f"{series.source}: --split-by time (split_by='time') splits the "
+                "windows of every recording in time order, but these samples are "
+                "whole recordings; cut them with --window L, or leave out --split-by"
+            )
         return "sample"
     n_rec = len(set(series.recordings))
     if split_by == "recording" and n_rec < MIN_RECORDINGS:
         raise DataError(
             f"{series.source}: the {series.n_samples} {_parts(series)} come from {n_rec} "
             f"recording(s), too few to put whole recordings into train, valid and "
-            f"test; give {MIN_RECORDINGS} or more recordings, or split them at "
-            "random with --split-by window"
+            f"test; give {MIN_RECORDINGS} or more recordings, or split every "
+            "recording in time with --split-by time"
         )
     if split_by is not None:
         return split_by
-    return "recording" if n_rec >= MIN_RECORDINGS else "window"
+    return "recording" if n_rec >= MIN_RECORDINGS else "time"
 
 
 def _parts(series: Series) -> str:
@@ -131,15 +140,19 @@ def split_series(
     seed: int = 0,
     split_by: SplitBy | None = None,
 ) -> dict[str, Series]:
-    """Random train/valid/test split of the samples (seeded; every split non-empty).
+    """Train/valid/test split of the samples (seeded; every split non-empty).
 
-    Windows (or pieces cut at gaps, ``--on-gap cut``) of several recordings
-    (:attr:`Series.recordings`) are split by recording: every window of one
-    recording goes to the same split, and the
-    fractions count recordings, so that no test window neighbours (or shares frames
-    with) a training window. With fewer than 3 recordings the windows are split at
-    random, with a :class:`~nri.errors.DataNotice`; ``split_by="window"`` asks for
-    that, ``"recording"`` insists on the split by recording (:func:`split_unit`).
+    Samples that are whole recordings are split at random. Windows (or pieces cut
+    at gaps, ``--on-gap cut``) of at least 3 recordings (:attr:`Series.recordings`)
+    are split by recording: every window of one recording goes to the same split,
+    and the fractions count recordings, so that no test window neighbours (or
+    shares frames with) a training window. Windows of fewer recordings are split
+    in time: every recording's first windows train, the next ones validate, the
+    last ones test, and windows that would share frames across splits are dropped
+    (:func:`~nri.data.time_split.split_in_time`; the fractions count each
+    recording's windows). ``split_by`` chooses (:func:`split_unit`): ``"window"``
+    splits the windows at random, with a :class:`~nri.errors.DataNotice` that
+    their test scores overstate accuracy on new data.
     """
     for name, frac in (("valid_frac", valid_frac), ("test_frac", test_frac)):
         if not 0 < frac < 1:
@@ -154,9 +167,11 @@ def split_series(
                      "give more recordings, or smaller --valid-frac/--test-frac")  # fmt: skip
         groups = np.split(rng.permutation(len(names)), cuts)
         parts = [np.flatnonzero(np.isin(rec, g)) for g in groups]
+    elif unit == "time":
+        parts = split_in_time(series, valid_frac, test_frac, _parts(series))
     else:
-        if unit == "window" and split_by is None:
-            _notice_few_recordings(series)
+        if unit == "window":
+            _notice_random_windows(series)
         s = series.n_samples
         cuts = _cuts(s, valid_frac, test_frac, "sample(s)", series.source,
                      "give more samples, or cut long recordings into windows "
@@ -167,17 +182,12 @@ def split_series(
     }
 
 
-def _notice_few_recordings(series: Series) -> None:
-    assert series.recordings is not None
-    n_rec = len(set(series.recordings))
+def _notice_random_windows(series: Series) -> None:
+    what = "windows" if _parts(series) == "windows" else "pieces"
     warnings.warn(
-        f"{series.source}: the {series.n_samples} {_parts(series)} come from {n_rec} "
-        f"recording(s), too few to keep each recording in one split (train, valid "
-        f"and test need {MIN_RECORDINGS}), so they were split at random: "
-        "validation and test samples neighbour training samples of the same "
-        "recording in time and their scores overstate accuracy on new data; give "
-        f"{MIN_RECORDINGS} or more recordings (--split-by window keeps this split "
-        "without this notice)",
+        f"{series.source}: --split-by window puts neighbouring {what} of one "
+        "recording into train and test, so test scores overstate accuracy on new "
+        "data; --split-by time or recording avoids this",
         DataNotice,
         stacklevel=3,
     )
@@ -226,9 +236,10 @@ def random_splits(
     source: str | None = None,
     split_by: SplitBy | None = None,
 ) -> SeriesSet:
-    """One :class:`Series` of own data split at random (:func:`split_series`; windows
-    by recording unless ``split_by="window"``) into a :class:`SeriesSet` of system
-    ``custom`` called ``name`` (``source``: default the series')."""
+    """One :class:`Series` of own data split (:func:`split_series`: samples at
+    random; windows by recording, or in time for fewer than 3 recordings, as
+    ``split_by`` chooses) into a :class:`SeriesSet` of system ``custom`` called
+    ``name`` (``source``: default the series')."""
     return SeriesSet(
         splits=split_series(series, valid_frac, test_frac, seed, split_by),
         name=name,
