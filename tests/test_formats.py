@@ -70,6 +70,26 @@ def test_single_series_split_at_random(tmp_path, capsys, fake_formats):  # noqa:
     assert sizes == [16, 2, 2]
 
 
+def test_split_options_of_a_format_with_own_splits_are_refused(
+    tmp_path, capsys, fake_formats
+):  # noqa: ANN001
+    """The reader's splits are kept, so --seed (or --split-by, --valid-frac,
+    --test-frac) would be ignored: one line, nothing written; a format returning
+    one Series takes them."""
+    src = tmp_path / "in.bin"
+    src.write_bytes(b"")
+    for option in (["--seed", "1"], ["--valid-frac", "0.3"], ["--split-by", "time"]):
+        code, _, err = run_cli(["import", str(src), "--out", str(tmp_path / "o"),
+                                "--format", "fake_split", *option], capsys)  # fmt: skip
+        assert code == 2 and len(err.splitlines()) == 1, err
+        assert f"{option[0]} {option[1]} does not apply" in err
+        assert "fake_split format defines its own" in err
+        assert not (tmp_path / "o").exists()
+    code, _, err = run_cli(["import", str(src), "--out", str(tmp_path / "one"),
+                            "--format", "fake_one", "--valid-frac", "0.3"], capsys)  # fmt: skip
+    assert code == 0 and np.load(tmp_path / "one" / "feat_valid_in.npy").shape[0] == 6
+
+
 def test_unknown_format_is_one_line(tmp_path, capsys, fake_formats):  # noqa: ANN001
     src = tmp_path / "x.bin"
     src.write_bytes(b"")

@@ -194,6 +194,24 @@ def test_a_recording_too_short_to_split_in_time_is_refused(tmp_path, capsys):
     assert rc == 2 and len(err.splitlines()) == 1 and "--window L" in err, err
 
 
+def test_given_split_options_that_would_be_ignored_are_refused(tmp_path, capsys):
+    """A data directory keeps its splits: --split-by, --valid-frac, --test-frac and
+    --seed would be ignored, so giving one is refused in one line."""
+    np.save(tmp_path / "a.npy", np.random.default_rng(5).normal(size=(20, 3, 12, 2)))
+    assert run_cli(["import", str(tmp_path / "a.npy"), "--out", str(tmp_path / "d"),
+                    "--seed", "3"], capsys)[0] == 0  # fmt: skip
+    for option in (["--seed", "3"], ["--valid-frac", "0.2"], ["--test-frac", "0.2"],
+                   ["--split-by", "time"]):  # fmt: skip
+        rc, _, err = run_cli(["import", str(tmp_path / "d"), "--out",
+                              str(tmp_path / "o"), *option], capsys)  # fmt: skip
+        assert rc == 2 and len(err.splitlines()) == 1, err
+        assert f"{option[0]} {option[1]} does not apply" in err
+        assert "data set directory" in err and not (tmp_path / "o").exists()
+    rc, _, err = run_cli(["import", str(tmp_path / "d"), "--out", str(tmp_path / "o")],
+                         capsys)  # fmt: skip
+    assert rc == 0, err
+
+
 def test_pieces_cut_at_gaps_stay_with_their_recording(tmp_path):
     """--on-gap cut makes pieces SAMPLE/0, SAMPLE/1 of one recording: one split."""
     from nri.data.custom import split_series

@@ -62,9 +62,10 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     p.add_argument("file", type=Path, help="the data (.npz, .npy, .csv or a directory)")
     p.add_argument("--out", type=Path, required=True, help="output data directory")
     p.add_argument("--name", default=None, help="data set name (the file's stem)")
-    p.add_argument("--valid-frac", type=_fraction, default=0.1, help="(0.1)")
-    p.add_argument("--test-frac", type=_fraction, default=0.1, help="(0.1)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split (0)")
+    given = "; refused for a directory or a --format with its own splits"
+    p.add_argument("--valid-frac", type=_fraction, default=None, help="(0.1)" + given)
+    p.add_argument("--test-frac", type=_fraction, default=None, help="(0.1)" + given)
+    p.add_argument("--seed", type=int, default=None, help="seed of the split (0)")
     p.add_argument(
         "--window",
         type=_int_at_least(2),

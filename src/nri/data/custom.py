@@ -187,9 +187,9 @@ def import_data(
     path: str | Path,
     out: str | Path,
     name: str | None = None,
-    valid_frac: float = 0.1,
-    test_frac: float = 0.1,
-    seed: int = 0,
+    valid_frac: float | None = None,
+    test_frac: float | None = None,
+    seed: int | None = None,
     window: int | None = None,
     stride: int | None = None,
     feature_groups: tuple[int, ...] | None = None,
@@ -205,13 +205,14 @@ def import_data(
     """Read own data (any format), split it and write a standard data directory.
 
     A data set directory keeps its own train/valid/test splits; a file is split at
-    random (``seed``) into ``1 - valid_frac - test_frac`` / ``valid_frac``
-    / ``test_frac`` of its samples (after cutting them into
+    random (``seed``, default 0) into ``1 - valid_frac - test_frac`` / ``valid_frac``
+    / ``test_frac`` (default 0.1 each) of its samples (after cutting them into
     windows, when ``window`` is given: then by recording, all windows of one
     recording in one split, when there are at least 3 recordings, else in time, every
     recording's first windows train and its last ones test; ``split_by``
     "recording", "time" or "window" chooses, :func:`nri.data.splits.split_series`).
-    ``on_gap``
+    ``split_by``, ``valid_frac``, ``test_frac`` and ``seed`` given for a directory or
+    a format with its own splits are refused (they would be ignored). ``on_gap``
     ("cut" or "drop") handles CSV samples that are not equally spaced in time;
     ``edge_threshold`` turns edge weights into 0/1 labels. ``edges`` is a file of
     one true graph for every sample (an ``[N, N]`` ``.npy`` or ``.csv`` indexed
@@ -236,19 +237,27 @@ def import_data(
     name = name or safe_name(path.stem)
     opts = {"window": window, "stride": stride, "on_gap": on_gap,
             "edge_threshold": edge_threshold}  # fmt: skip
-    fracs = {"valid_frac": valid_frac, "test_frac": test_frac, "seed": seed}
+    given = {"--split-by": split_by, "--valid-frac": valid_frac,
+             "--test-frac": test_frac, "--seed": seed}  # fmt: skip
+    fracs = {"valid_frac": 0.1 if valid_frac is None else valid_frac,
+             "test_frac": 0.1 if test_frac is None else test_frac,
+             "seed": 0 if seed is None else seed}  # fmt: skip
     how: dict[str, Any]
     if data_format is not None:
         from nri.data.formats import get_format, read_format
 
         read = read_format(data_format, path, window, stride, format_options)
         if isinstance(read, dict):
+            _refuse_given(given, f"the {data_format} format defines its own train/"
+                          "valid/test splits (see its --format-option settings)")  # fmt: skip
             splits, how = read, {"split": f"defined by the {data_format} format"}
         else:
             splits, how = _split(read, fracs, split_by)
         how |= {"format": data_format, "format_options": dict(format_options or {}),
                 "edges_meaning": get_format(data_format).edges}  # fmt: skip
     elif path.is_dir():
+        _refuse_given(given, f"{path} is a data set directory, which keeps its own "
+                      "train/valid/test splits")  # fmt: skip
         splits = {s: read_series(path, s, suffix, **opts) for s in SPLITS}
         how = {"split": "kept from the source"}
     else:
@@ -278,6 +287,14 @@ def _split(
         how["n_windows"] = {split: s.n_samples for split, s in splits.items()}
         how["n_dropped"] = series.n_samples - sum(how["n_windows"].values())
     return splits, how
+
+
+def _refuse_given(given: Mapping[str, Any], why: str) -> None:
+    """A :class:`DataError` naming the first option of ``given`` that was given
+    (not None): it would be ignored because of ``why``."""
+    for option, value in given.items():
+        if value is not None:
+            raise DataError(f"{option} {value} does not apply: {why}; leave it out")
 
 
 def _notice_shared_frames(
