@@ -65,7 +65,7 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
     given = "; refused for a directory or a --format with its own splits"
     p.add_argument("--valid-frac", type=_fraction, default=None, help="(0.1)" + given)
     p.add_argument("--test-frac", type=_fraction, default=None, help="(0.1)" + given)
-    p.add_argument("--seed", type=int, default=None, help="seed of the split (0)")
+    p.add_argument("--seed", type=int, default=None, help="split seed (0)" + given)
     p.add_argument(
         "--window",
         type=_int_at_least(2),
