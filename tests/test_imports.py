@@ -15,7 +15,8 @@ edges. The test fails on any cycle of this graph and names its modules.
 The data layer is held to more: among the modules of ``nri.data`` there is no cycle
 even when imports inside functions count (``errors`` -> ``labels``/``files``/
 ``normalize`` -> ``series``/``loaded`` -> ``splits`` -> ``layout`` -> ``importers`` ->
-``dataset``/``custom``; the external-format readers sit beside ``importers``).
+``dataset``/``custom``, ``custom`` writing through ``writer``, which sits above
+``normalize``; the external-format readers sit beside ``importers``).
 """
 
 from __future__ import annotations
