@@ -1,8 +1,11 @@
 """Shared by the own-data tests: own data (springs in unusual units), one tiny run
-trained on it once per session, and the command-line helpers of the refusal checks."""
+trained on it once per session, the command-line helpers of the refusal checks, and
+the files written for the results side (a long CSV, strict JSON)."""
 
 from __future__ import annotations
 
+import csv
+import json
 from pathlib import Path
 from typing import Any
 
@@ -116,3 +119,39 @@ def named_csv(path: Path, times: list[str]) -> Path:
     ]  # fmt: skip
     pd.DataFrame(rows).to_csv(path, index=False)
     return path
+
+
+def long_csv(
+    path: Path,
+    x: np.ndarray,
+    columns: tuple[str, ...] = ("x", "y", "vx", "vy"),
+    order: tuple[int, ...] = (0, 1, 2, 3),
+    times: list[str] | None = None,
+    objects: tuple[str, ...] | None = None,
+) -> Path:
+    """``x [S, N, T, F]`` as a long CSV whose feature columns are ``columns``
+    holding features ``order`` of x; rows in reverse order (the order must not
+    matter)."""
+    s, n, t, _ = x.shape
+    times = times or [str(k) for k in range(t)]
+    objects = objects or tuple(str(o) for o in range(n))
+    rows = [
+        [str(b), times[k], objects[o], *(f"{x[b, o, k, f]:.12g}" for f in order)]
+        for b in range(s)
+        for k in range(t)
+        for o in range(n)
+    ]
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["sample", "time", "object", *columns])
+        w.writerows(rows[::-1])
+    return path
+
+
+def strict_json(path: Path) -> dict:
+    """JSON that other readers accept: a bare NaN or Infinity fails."""
+
+    def refuse(name: str) -> None:
+        raise AssertionError(f"bare {name} in {path}")
+
+    return json.loads(path.read_text(), parse_constant=refuse)

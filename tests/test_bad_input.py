@@ -511,7 +511,7 @@ READING_CASES = [
 
 # ---- own data, results side (issue 14 items 1, 7, 8-13): infer, forecast, evaluate and
 # report with the trained run `env.run` (springs3, W = 49 frames, features x, y, vx, vy);
-# outputs go to env.tmp / "out"; tests/test_own_data_results.py runs these cases again
+# outputs go to env.tmp / "out"; tests/test_own_data_evaluate.py runs these cases again
 # and checks that nothing was written.
 
 
