@@ -107,3 +107,16 @@ def test_train_help_lists_the_presets(capsys):
     text = " ".join(capsys.readouterr().out.split())  # argparse wraps lines
     for name in ("cpu", "reference", "mpm_charged5", "sugar_springs5"):
         assert name in preset_names() and name in text
+
+
+def test_python_dash_m_runs_the_cli():
+    import subprocess
+    import sys
+
+    import nri
+
+    out = subprocess.run(
+        [sys.executable, "-m", "nri", "--version"], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert nri.__version__ in out.stdout + out.stderr
