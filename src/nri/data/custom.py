@@ -130,8 +130,8 @@ def import_data(
         how = {"split": "kept from the source"}
     else:
         splits, how = _split(read_series(path, x_key=x_key, **opts), fracs, split_by)
-    if window is not None and "seed" in how:  # windows we split at random
-        _notice_shared_frames(splits, window, stride)
+    if window is not None and how.get("split_by") == "window":  # split at random:
+        _notice_shared_frames(splits, window, stride)  # by recording or time, none
     if edges is not None:
         splits = _with_edge_file(splits, path, Path(edges), edge_threshold)
         how["edges"] = str(edges)

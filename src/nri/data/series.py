@@ -36,6 +36,7 @@ __all__ = [
     "make_series",
     "make_windows",
     "notice_swapped_axes",  # re-exported: defined in nri.data.series_checks
+    "window_of_name",
     "windows_of",
 ]
 
@@ -186,6 +187,13 @@ def make_series(
     )
 
 
+def window_of_name(name: str) -> tuple[str, int] | None:
+    """``(SAMPLE, FIRST_FRAME)`` of a window named ``SAMPLE@FIRST_FRAME`` by
+    :func:`windows_of`; None for a name that is not a window's."""
+    sample, at, start = name.rpartition("@")
+    return (sample, int(start)) if at and start.isdigit() else None
+
+
 def windows_of(
     xs: list[np.ndarray],
     times: list[np.ndarray],
@@ -214,7 +222,7 @@ def windows_of(
         for a in range(0, x.shape[1] - window + 1, stride):
             cut.append(x[:, a : a + window])
             cut_t.append(t[a : a + window])
-            names.append(f"{name}@{a}")
+            names.append(f"{name}@{a}")  # read back by window_of_name
             recs.append(rec)
     if not cut:
         longest = max(x.shape[1] for x in xs)

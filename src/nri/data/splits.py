@@ -28,7 +28,7 @@ from nri.data.normalize import (
     normalise,
     squeezed_features,
 )
-from nri.data.series import Series
+from nri.data.series import Series, window_of_name
 from nri.data.time_split import split_in_time
 from nri.errors import DataNotice
 from nri.sim.io import SPLITS
@@ -114,7 +114,7 @@ def split_unit(series: Series, split_by: SplitBy | None = None) -> str:
 
 def _parts(series: Series) -> str:
     """What the samples of a series with recordings are, for messages."""
-    if any("@" in name for name in series.sample_names):
+    if any(window_of_name(name) for name in series.sample_names):
         return "windows"
     return "pieces (cut at gaps)"
 
@@ -205,20 +205,16 @@ def windows_sharing_frames(
     on new data (the model has seen those frames).
     """
 
-    def parsed(name: str) -> tuple[str, int] | None:
-        source, at, start = name.rpartition("@")
-        return (source, int(start)) if at and start.isdigit() else None
-
     seen: dict[str, list[int]] = {}
     for name in splits["train"].sample_names:
-        if (p := parsed(name)) is not None:
+        if (p := window_of_name(name)) is not None:
             seen.setdefault(p[0], []).append(p[1])
     out = {}
     for split in ("valid", "test"):
         names = splits[split].sample_names
         shared = 0
         for name in names:
-            p = parsed(name)
+            p = window_of_name(name)
             if p is not None and any(
                 abs(p[1] - a) < window for a in seen.get(p[0], ())
             ):

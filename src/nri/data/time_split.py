@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from nri.data.errors import DataError
-from nri.data.series import Series
+from nri.data.series import Series, window_of_name
 
 
 def _intervals(series: Series) -> tuple[np.ndarray, np.ndarray]:
@@ -24,13 +24,12 @@ def _intervals(series: Series) -> tuple[np.ndarray, np.ndarray]:
         return times[:, 0], times[:, -1]
     starts = []
     for name in series.sample_names:
-        _, at, start = name.rpartition("@")
-        if not (at and start.isdigit()):
+        if (window := window_of_name(name)) is None:
             raise DataError(
                 f"{series.source}: a split in time needs the time of every sample "
                 f"(Series.times) or window names SAMPLE@FIRST_FRAME, got {name!r}"
             )
-        starts.append(int(start))
+        starts.append(window[1])
     first = np.array(starts, dtype=np.float64)
     return first, first + series.n_frames - 1
 
