@@ -6,7 +6,9 @@ stamp, which is returned as the origin); :func:`even_pieces` finds the samples w
 frames are not equally spaced (a missing time stamp in the middle, another sampling
 step) and, as the user chose, refuses them, cuts them at the gaps or drops them.
 Calendar steps (monthly, quarterly, yearly ISO stamps: 28 to 31 days) are not equal
-steps and are refused with the hint to give the time as a step count.
+steps and are refused with the hint to give the time as a step count; irregular
+(jittered) stamps such as 0, 0.98, 2.03, 2.99 are no grid with gaps and are refused
+with their smallest and largest step and the hint to resample them.
 """
 
 from __future__ import annotations
@@ -125,7 +127,11 @@ def even_pieces(
     extra one, another sampling rate) is refused with one line naming the sample and
     the times as written (``on_gap=None``), or the sample is cut at those steps into
     pieces of at least 2 frames named ``SAMPLE/k`` (``"cut"``), or dropped
-    (``"drop"``); both issue one :class:`~nri.errors.DataNotice`.
+    (``"drop"``); both issue one :class:`~nri.errors.DataNotice`. Samples whose
+    steps are irregular (most of them differ from the reference, and not by one
+    other constant step: jittered stamps) have no gaps to cut at: they are refused
+    with the smallest and largest step and the hint to resample them, unless
+    ``"drop"`` leaves them out.
 
     Args:
         times: one float64 ``[T_s]`` per sample, increasing.
@@ -136,7 +142,8 @@ def even_pieces(
         unit: the unit of ``times`` in messages (" s" for ISO stamps).
 
     Raises:
-        DataError: uneven steps and ``on_gap`` None, or nothing left to keep.
+        DataError: uneven steps and ``on_gap`` None, irregular steps and ``on_gap``
+            not "drop", or nothing left to keep.
     """
     if on_gap is not None and on_gap not in ON_GAP_CHOICES:
         raise DataError(
@@ -163,6 +170,9 @@ def even_pieces(
             "steps: give the time as a number that counts the steps instead (a month "
             "number 0, 1, 2, ... or the frame index)"
         )
+    irregular = [i for i in bad_samples if _jittered(steps[i], ref)]
+    if irregular and on_gap != "drop":  # no gaps to cut at: cutting leaves crumbs
+        raise _irregular_error(steps, text, names, irregular, ref, source, unit)
     if on_gap is None:
         i = bad_samples[0]
         k = int(uneven[i][0])
@@ -204,10 +214,57 @@ def even_pieces(
         else f"dropped {len(bad_samples)} sample(s) that are not equally spaced in "
         f"time (step {ref:g}{unit}): {shown} (--on-gap drop)"
     )
+    if not pieces and irregular:
+        raise _irregular_error(steps, text, names, irregular, ref, source, unit)
     if not pieces:
         raise DataError(f"{source}: no equally spaced stretch of 2 frames is left")
     warnings.warn(f"{source}: {what}", DataNotice, stacklevel=2)
     return pieces
+
+
+def _jittered(steps: np.ndarray, ref: float) -> bool:
+    """Whether a sample's steps are irregular (jittered stamps such as 0, 0.98,
+    2.03, 2.99) rather than a regular grid with gaps: most of its steps differ from
+    the file's step ``ref`` and they are not one other constant step either."""
+    off = ~np.isclose(steps, ref, rtol=STEP_RTOL, atol=0)
+    spread = float(np.ptp(steps)) > STEP_RTOL * abs(float(np.median(steps)))
+    return 2 * int(off.sum()) > steps.size and spread
+
+
+def _irregular_error(
+    steps: list[np.ndarray],
+    text: list[np.ndarray],
+    names: list[str],
+    irregular: list[int],
+    ref: float,
+    source: str,
+    unit: str,
+) -> DataError:
+    """One line for samples whose time steps are irregular (:func:`_jittered`):
+    which, the smallest and largest step seen, and the fix (resample them)."""
+    i = irregular[0]
+    every = np.concatenate([steps[j] for j in irregular])
+    k = int(np.argmax(~np.isclose(steps[i], ref, rtol=STEP_RTOL, atol=0)))
+    if len(irregular) == len(names):
+        which, drop = f"every sample ({len(names)})", ""
+    else:
+        which = (
+            f"{len(irregular)} of {len(names)} samples"
+            if len(irregular) > 1
+            else f"sample {names[i]!r}"
+        )
+        drop = " (or import with --on-gap drop to leave those samples out)"
+    return DataError(
+        f"{source}: the time steps of {which} are irregular, not a regular grid: "
+        f"they range from {every.min():g}{unit} to {every.max():g}{unit} (median "
+        f"step {ref:g}{unit}; e.g. sample {names[i]!r}: {text[i][k]!r} is followed "
+        f"by {text[i][k + 1]!r}); the models assume equally spaced frames and "
+        "--on-gap cut does not help (there are no gaps to cut at): resample the "
+        f"samples onto a regular grid of step {ref:g}{unit} first (e.g. np.interp "
+        "onto np.arange(t0, t1, step) per sample, object and feature, or pandas "
+        "resample(...).interpolate() on a time index), or give the frame index as "
+        f"the time if the stamps are only clock noise{drop}"
+    )
 
 
 def _calendar_months(text: list[np.ndarray]) -> int | None:
