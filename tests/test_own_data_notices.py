@@ -6,6 +6,9 @@ time stamps (refused as irregular, with the fix, instead of as a gap)."""
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +16,80 @@ import pytest
 from _own_data import named_csv, run_cli
 from nri.data.errors import DataError
 from nri.data.importers import read_series
+from nri.data.series import make_series, make_windows
+from nri.errors import DataNotice
+
+
+def _notices(err: str, fragment: str) -> list[str]:
+    return [line for line in err.splitlines() if fragment in line]
+
+
+# ------------------------------------------- samples shorter than a window left out
+
+
+def _ragged_csv(path: Path, lengths: dict[str, int], gap_at: int | None = None) -> Path:
+    """Samples of the given lengths (2 objects, 2 features); ``gap_at``: the
+    sample ``g`` of 12 frames misses the time stamp ``gap_at``."""
+    rows = []
+    frames = {**lengths, **({"g": 12} if gap_at is not None else {})}
+    for s, (name, t) in enumerate(frames.items()):
+        for k in range(t):
+            if name == "g" and k == gap_at:
+                continue
+            rows += [{"sample": name, "time": k, "object": o, "x": np.sin(k + s + j),
+                      "y": np.cos(k * (s + 1) + j)} for j, o in enumerate("ab")]  # fmt: skip
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+def test_samples_shorter_than_the_window_are_named(tmp_path, capsys):
+    """Two samples of 3 and 2 frames give no window of 4 and are left out: one
+    notice with their names and frames, on the CSV route, for pieces cut at a gap
+    and for mocap trials (once for all splits); none when every sample is long
+    enough (frames left over at the end are the normal case)."""
+    lengths = {"r0": 12, "r1": 12, "r2": 12, "r3": 12, "r4": 3, "r5": 2, "r6": 12}
+    path = _ragged_csv(tmp_path / "r.csv", lengths)
+    with pytest.warns(DataNotice) as said:
+        series = read_series(path, window=4)
+    text = [str(w.message) for w in said if "left out" in str(w.message)]
+    assert len(text) == 1, text
+    assert "left out 2 sample(s) shorter than the window of 4 frames" in text[0]
+    assert "(5 frames in all)" in text[0] and "'r4' (3 frames)" in text[0]
+    assert "'r5' (2 frames)" in text[0] and "window <= 2" in text[0]
+    assert series.n_samples == 5 * 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        read_series(path, window=2)  # every sample gives a window
+        long = read_series(
+            _ragged_csv(tmp_path / "l.csv", {"a": 12, "b": 10}), window=4
+        )
+        make_windows(make_series(np.zeros((3, 2, 10, 1)) + np.arange(10)[:, None]), 4)
+    assert long.n_samples == 3 + 2  # 12 -> 3 windows, 10 -> 2 (2 frames unread)
+    rc, _, err = run_cli(["import", str(path), "--out", str(tmp_path / "o"),
+                          "--window", "4"], capsys)  # fmt: skip
+    assert rc == 0 and len(_notices(err, "left out")) == 1, err  # not once per split
+    gap = _ragged_csv(tmp_path / "g.csv", {f"r{i}": 12 for i in range(3)}, gap_at=9)
+    with pytest.warns(DataNotice, match=r"left out 1 sample.*'g/1' \(2 frames\)"):
+        read_series(gap, window=4, on_gap="cut")  # g/0: frames 0-8, g/1: 10-11
+
+
+def test_mocap_trials_shorter_than_their_window_one_notice(tmp_path):
+    from tests._mocap_files import write_cmu
+
+    from nri.data.mocap import read_mocap
+
+    src = write_cmu(tmp_path / "35", {1: 30, 2: 30, 3: 8, 4: 9, 5: 30})
+    opts = {"train_trials": "1,3", "valid_trials": "2", "test_trials": "4,5",
+            "train_window": "10", "test_window": "12"}  # fmt: skip
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always", DataNotice)
+        out = read_mocap(src, **opts)
+    text = [str(w.message) for w in said if issubclass(w.category, DataNotice)]
+    assert len(text) == 1, text
+    assert "left out 2 trial(s)" in text[0] and "'35_03' (7 frames, train)" in text[0]
+    assert "'35_04' (8 frames, test)" in text[0] and "test_window" in text[0]
+    assert out["train"].n_samples == 2 and out["test"].n_samples == 2
+
 
 # ------------------------------------------------------------ jittered time stamps
 

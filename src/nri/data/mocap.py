@@ -40,6 +40,7 @@ from nri.data.errors import DataError
 from nri.data.format_helpers import choice, non_negative_int, parse, positive_float
 from nri.data.mocap_asf import Skeleton, forward_kinematics, read_amc, read_asf
 from nri.data.series import Series, windows_of
+from nri.data.series_checks import notice_short_samples
 
 __all__ = ["read_mocap", "read_trial", "DNRI_SPLIT", "FEATURES"]
 
@@ -207,10 +208,20 @@ def read_mocap(
     win["valid"] = opts["valid_window"] or win["train"]
     if path.is_file():
         return _cut(feats, [amcs[0].stem], skeleton, adj, win["train"], stride, opts)
-    out = {}
+    out, short = {}, []
     for split, idx in _splits(root, ids, opts).items():
         out[split] = _cut([feats[i] for i in idx], [amcs[i].stem for i in idx],
                           skeleton, adj, win[split], stride, opts, split)  # fmt: skip
+        short += [(amcs[i].stem, feats[i].shape[1], f", {split}") for i in idx
+                  if feats[i].shape[1] < win[split]]  # fmt: skip
+    if short:  # one notice for the three splits
+        splits = [s for s in out if any(note == f", {s}" for *_, note in short)]
+        windows = ", ".join(f"{s}_window={win[s]}" for s in splits)
+        options = " / ".join(f"{s}_window" for s in splits)
+        notice_short_samples(short, f"the window of their split ({windows})",
+                             f"{skeleton.source} + {len(feats)} .amc",
+                             f"choose a smaller {options} (--format-option)",
+                             "trial(s)")  # fmt: skip
     return out
 
 
@@ -227,7 +238,8 @@ def _cut(
                         f"smaller {split or 'train'}_window")  # fmt: skip
     times = [np.arange(1, f.shape[1] + 1) / opts["fps"] for f in feats]  # seconds
     series = windows_of(feats, times, names, list(skeleton.names), FEATURES,
-                        f"{skeleton.source} + {len(feats)} .amc", window, stride)  # fmt: skip
+                        f"{skeleton.source} + {len(feats)} .amc", window, stride,
+                        notice=False)  # fmt: skip
     labels = graph.to_edges_np(adj)  # [E]
     edges = np.ascontiguousarray(
         np.broadcast_to(labels, (series.n_samples, labels.size))

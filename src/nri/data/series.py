@@ -27,6 +27,7 @@ from nri.data.series_checks import (
     check_names,
     check_trajectories,
     edge_labels,
+    notice_short_samples,
     notice_swapped_axes,
 )
 
@@ -205,11 +206,15 @@ def windows_of(
     stride: int | None,
     time_origin: str | None = None,
     recordings: list[str] | None = None,
+    notice: bool = True,
 ) -> Series:
     """Windows of ``window`` frames, ``stride`` apart, of samples of any lengths,
     named ``SAMPLE@FIRST_FRAME``; ``recordings`` names the recording of every sample
     (default: the sample names; pieces ``SAMPLE/k`` of one recording cut at its gaps
-    share one), kept as :attr:`Series.recordings` of the windows.
+    share one), kept as :attr:`Series.recordings` of the windows. Samples shorter
+    than a window are left out with a :class:`~nri.errors.DataNotice` naming them
+    (:func:`~nri.data.series_checks.notice_short_samples`; ``notice=False``: the
+    caller says it, once for several calls).
 
     Shapes:
         xs: one ``[N, T_s, F]`` per sample; times: one ``[T_s]`` per sample.
@@ -230,6 +235,13 @@ def windows_of(
             f"{source}: no sample has {window} time steps (the longest has "
             f"{longest}); choose a window <= {longest}"
         )
+    short = [(n, x.shape[1], "") for x, n in zip(xs, s_names, strict=True)
+             if x.shape[1] < window]  # fmt: skip
+    if notice and short:
+        shortest = min(t for _, t, _ in short)
+        fix = (f"choose a window <= {shortest} (--window)" if shortest >= 2
+               else "give them 2 frames or more")  # fmt: skip
+        notice_short_samples(short, f"the window of {window} frames", source, fix)
     out = make_series(
         np.stack(cut),
         feature_names=f_names,

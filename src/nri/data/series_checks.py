@@ -1,6 +1,7 @@
 """The checks of :func:`nri.data.series.make_series`: trajectories, names and edges
-the models can use, refused in one line that says what to do, and the notice for an
-array whose axes look swapped ([S, T, N, F]).
+the models can use, refused in one line that says what to do, the notice for an
+array whose axes look swapped ([S, T, N, F]) and the one for samples left out of
+windows because they are shorter than one (:func:`notice_short_samples`).
 
 Kept apart from :mod:`nri.data.series` (which re-exports :func:`notice_swapped_axes`)
 so that the data model stays short; this module does not import it.
@@ -23,6 +24,7 @@ __all__ = [
     "check_names",
     "check_trajectories",
     "edge_labels",
+    "notice_short_samples",
     "notice_swapped_axes",
 ]
 
@@ -86,6 +88,38 @@ def notice_swapped_axes(x: np.ndarray, source: str) -> None:
             DataNotice,
             stacklevel=3,
         )
+
+
+def notice_short_samples(
+    short: list[tuple[str, int, str]],
+    window: str,
+    source: str,
+    fix: str,
+    what: str = "sample(s)",
+) -> None:
+    """A :class:`~nri.errors.DataNotice` naming the samples (or pieces, trials) that
+    gave no window because they are shorter than one: they are left out of the
+    data, which would otherwise go unnoticed while other samples are long enough.
+
+    Args:
+        short: ``(name, frames, note)`` of every sample left out, in the data's
+            order (``note``: e.g. ``", test"``, after the frames in the message).
+        window: the window, for the message ("the window of 50 frames").
+        source: the file, for messages.
+        fix: what keeps them ("choose a window <= 12 (--window)").
+        what: what they are, plural ("trial(s)").
+    """
+    if not short:
+        return
+    shown = ", ".join(f"{name!r} ({t} frames{note})" for name, t, note in short[:3])
+    shown += ", ..." if len(short) > 3 else ""
+    total = sum(t for _, t, _ in short)
+    warnings.warn(
+        f"{source}: left out {len(short)} {what} shorter than {window} "
+        f"({total} frames in all): {shown}; {fix} to keep them",
+        DataNotice,
+        stacklevel=3,
+    )
 
 
 def check_names(
