@@ -166,10 +166,12 @@ def test_numeric_csv_object_ids_are_names(tmp_path, capsys):
     rc, _, err = run_cli(["infer", str(run), "--data", str(same), "--out",
                           str(tmp_path / "o")], capsys)  # fmt: skip
     assert rc == 0 and "notice" not in err, err
-    np.save(tmp_path / "plain.npy", few)  # no names: by position
+    np.save(tmp_path / "plain.npy", few)  # no names: by position, said
     rc, _, err = run_cli(["infer", str(run), "--data", str(tmp_path / "plain.npy"),
                           "--out", str(tmp_path / "o")], capsys)  # fmt: skip
     assert rc == 0, err
+    said = [line for line in err.splitlines() if "no object names" in line]
+    assert len(said) == 1 and "by position" in said[0], err
     info = json.loads((run / "data.json").read_text())
     assert info["object_names"] == ["0", "1", "2", "3"]
     assert info.get("objects_named") is True

@@ -91,6 +91,33 @@ def test_mocap_trials_shorter_than_their_window_one_notice(tmp_path):
     assert out["train"].n_samples == 2 and out["test"].n_samples == 2
 
 
+# ------------------------------------------ objects matched by position, one side
+
+
+def test_one_side_without_object_names_gets_a_notice():
+    """Objects 0..3 named by a CSV against 0..3 that are positions (an .npy): the
+    names look alike, so nothing was said; the match is by position all the same."""
+    from nri.run_data import name_order
+
+    ids = ("0", "1", "2", "3")
+    with pytest.warns(DataNotice, match="the data have no object names") as w:
+        assert (
+            name_order("object", ids, ids, "new.npy", "the run", (False, True)) is None
+        )
+    assert "by position" in str(w[0].message) and "object_names" in str(w[0].message)
+    with pytest.warns(DataNotice, match="the run has no object names"):
+        assert (
+            name_order("object", ids, ids, "new.csv", "the run", (True, False)) is None
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        for named in ((False, False), (True, True), (None, None)):  # both alike
+            assert name_order("object", ids, ids, "d", "the run", named) is None
+        assert name_order("feature", ("f0", "f1"), ("f0", "f1"), "d", "the run") is None
+    with pytest.warns(DataNotice, match="taking f0, f1 as px, py by position"):
+        name_order("feature", ("f0", "f1"), ("px", "py"), "d.npy", "the run")
+
+
 # ------------------------------------------------------------ jittered time stamps
 
 JITTER = ["0", "0.98", "2.03", "2.99", "4.01", "5.02", "5.97", "7", "8.04", "8.98"]

@@ -99,26 +99,44 @@ def name_order(
     Raises:
         DataError: names missing or extra (:func:`names_mismatch`).
     """
-    if not trained or given == trained:
+    if not trained:
         return None
     prefix = "f" if what == "feature" else ""
     pos_given = _positional(given, prefix, named[0])
     pos_trained = _positional(trained, prefix, named[1])
-    if pos_given or pos_trained:
-        one_side = pos_given != pos_trained
-        if one_side and len(given) == len(trained):  # say which is taken as which
-            side = "the data have" if pos_given else f"{where} has"
-            warnings.warn(
-                f"{source}: {side} no {what} names; taking {', '.join(given)} as "
-                f"{', '.join(trained)} by position (check that the order is the same)",
-                DataNotice,
-                stacklevel=3,
-            )
-        return None  # no names on one side: by position (sizes are checked later)
+    if pos_given != pos_trained and len(given) == len(trained):
+        _notice_by_position(what, given, trained, source, where, pos_given)
+        return None  # no names on one side: by position, even if they look alike
+    if given == trained or pos_given or pos_trained:
+        return None  # nothing to reorder, or by position (sizes are checked later)
     if sorted(given) != sorted(trained) or len(set(given)) != len(given):
         raise names_mismatch(what, given, trained, source, where)
     index = {name: i for i, name in enumerate(given)}
     return np.array([index[name] for name in trained], dtype=np.int64)
+
+
+def _few(names: tuple[str, ...]) -> str:
+    return ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+
+
+def _notice_by_position(
+    what: str, given: tuple[str, ...], trained: tuple[str, ...], source: str,
+    where: str, pos_given: bool,
+) -> None:  # fmt: skip
+    """A :class:`~nri.errors.DataNotice`: ``what``s matched by position because one
+    side has no names, so that another order would go unnoticed."""
+    side = "the data have" if pos_given else f"{where} has"
+    taking = f"taking {_few(given)} as {_few(trained)}" if given != trained else (
+        f"taking {_few(given)} in the order given")  # fmt: skip
+    key = "feature_names" if what == "feature" else "object_names"
+    fix = (f"give the data {what} names (the training data's layout, e.g. an .npz "
+           f"with {key})" if pos_given else "train on data with names")  # fmt: skip
+    warnings.warn(
+        f"{source}: {side} no {what} names; {taking} by position: check that the "
+        f"order is the same, or {fix} to have them matched by name",
+        DataNotice,
+        stacklevel=4,
+    )
 
 
 def names_mismatch(
