@@ -21,7 +21,6 @@ from nri import graph
 from nri.data.errors import DataError
 from nri.data.files import (
     CUSTOM,
-    load_array,
     read_meta,
     read_split,
     resolve_dataset,
@@ -30,10 +29,11 @@ from nri.data.files import (
 from nri.data.labels import notice_diagonal_only, to_labels
 from nri.data.series import Series, make_series
 from nri.data.splits import SeriesSet
+from nri.data.stored import stored_sample_names, stored_times
 from nri.data.structinfer import NETSIMS, is_structinfer, structinfer_meta
 from nri.data.structinfer import describe_diagonal as _describe_diagonal
 from nri.data.structinfer import read_split as _read_structinfer
-from nri.sim.io import SPLITS, marker_name, meta_name
+from nri.sim.io import SPLITS, marker_name
 
 KURAMOTO_FEATURES = ("dphi", "sin_phi", "phase", "omega")
 PARTICLE_GROUPS = (0, 0, 1, 1)  # one (min, max) for positions, one for velocities
@@ -185,12 +185,12 @@ def read_data_dir(
     for s, r in raw.items():
         edge_file = str(root / f"edges_{s}_{suffix}.npy")
         x, labels = physical_split(r, system, keep, edge_file, edge_threshold)
-        times = _stored_times(root / f"times_{s}_{suffix}.npy", (len(x), x.shape[2]))
+        times = stored_times(root / f"times_{s}_{suffix}.npy", (len(x), x.shape[2]))
         series = make_series(
             x,
             feature_names=names,
             object_names=tuple(objects) if objects else None,
-            sample_names=_stored_sample_names(meta, s, x.shape[0], root, suffix),
+            sample_names=stored_sample_names(meta, s, x.shape[0], root, suffix),
             source=f"{root} ({suffix}, {s})",
             times=times,
             time_origin=None if times is None else (meta or {}).get("time_origin"),
@@ -213,45 +213,6 @@ def read_data_dir(
         source=str(root),
         label=f"data set {suffix} in {root}",
     )
-
-
-def _stored_sample_names(
-    meta: dict[str, Any] | None, split: str, n_samples: int, root: Path, suffix: str
-) -> tuple[str, ...] | None:
-    """The sample names ``nri import`` recorded for ``split`` (None: not recorded).
-
-    Raises:
-        DataError: the metadata names a different number of samples than the split's
-            files hold (files replaced after the import), so names would be misplaced.
-    """
-    names = ((meta or {}).get("splits") or {}).get(split, {}).get("sample_names")
-    if names is None:
-        return None
-    if len(names) != n_samples:
-        raise DataError(
-            f"{root / meta_name(suffix)} names {len(names)} {split} samples but the "
-            f"{split} files hold {n_samples}; the files were changed after `nri "
-            "import`: import the data again"
-        )
-    return tuple(str(n) for n in names)
-
-
-def _stored_times(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
-    """The time stamps ``[S, T]`` ``nri import`` kept from a CSV (None: none kept).
-
-    Raises:
-        DataError: the file does not fit the split's samples and frames.
-    """
-    if not path.exists():
-        return None
-    times = np.asarray(load_array(path, "time stamps"), dtype=np.float64)
-    if times.shape != tuple(shape) or not np.isfinite(times).all():
-        raise DataError(
-            f"{path} holds time stamps of shape {times.shape} for {shape[0]} samples x "
-            f"{shape[1]} frames (or values that are not finite); the files were "
-            "changed after `nri import`: import the data again"
-        )
-    return times
 
 
 def _read_structinfer_dir(
