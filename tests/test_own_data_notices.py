@@ -6,6 +6,7 @@ time stamps (refused as irregular, with the fix, instead of as a gap)."""
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -89,6 +90,75 @@ def test_mocap_trials_shorter_than_their_window_one_notice(tmp_path):
     assert "left out 2 trial(s)" in text[0] and "'35_03' (7 frames, train)" in text[0]
     assert "'35_04' (8 frames, test)" in text[0] and "test_window" in text[0]
     assert out["train"].n_samples == 2 and out["test"].n_samples == 2
+
+
+# --------------------------------------------------- a truth of counts or weights
+
+
+def test_a_truth_of_counts_gets_a_notice(tmp_path, capsys):
+    """Labels 0..4 (e.g. interaction counts) read as 5 edge types: a notice on
+    every route (once per read), --edge-types 5 says they are types (no notice,
+    recorded), and labels beyond the types given are refused."""
+    from nri.data.layout import read_data_dir
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(10, 3, 12, 1))
+    counts = np.array([[0, 4, 1], [2, 0, 3], [0, 1, 0]])
+    np.savez(tmp_path / "c.npz", x=x, edges=counts)
+    with pytest.warns(DataNotice, match=r"labels 0\.\.4, read as 5 edge types") as w:
+        read_series(tmp_path / "c.npz")
+    said = next(str(m.message) for m in w if "edge types" in str(m.message))
+    assert "(A > 0)" in said and "--edge-types 5" in said
+    rc, stdout, err = run_cli(["import", str(tmp_path / "c.npz"), "--out",
+                               str(tmp_path / "a")], capsys)  # fmt: skip
+    assert rc == 0 and len(_notices(err, "5 edge types")) == 1, err
+    rc, stdout, err = run_cli(["import", str(tmp_path / "c.npz"), "--out",
+                               str(tmp_path / "b"), "--edge-types", "6"], capsys)  # fmt: skip
+    assert rc == 0 and "edge types" not in err, err
+    assert json.loads((tmp_path / "b" / "meta_c.json").read_text())["n_edge_types"] == 6
+    assert "model.n_edge_types=6" in stdout
+    rc, _, err = run_cli(["import", str(tmp_path / "c.npz"), "--out",
+                          str(tmp_path / "r"), "--edge-types", "3"], capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1 and "go up to 4" in err, err
+    np.save(tmp_path / "p.npy", x)
+    pd.DataFrame(counts).to_csv(tmp_path / "truth.csv")
+    rc, _, err = run_cli(["import", str(tmp_path / "p.npy"), "--out", str(tmp_path / "e"),
+                          "--edges", str(tmp_path / "truth.csv")], capsys)  # fmt: skip
+    assert rc == 0 and len(_notices(err, "read as 5 edge types")) == 1, err
+    assert "truth.csv" in _notices(err, "read as 5 edge types")[0]
+    rc, _, err = run_cli(["import", str(tmp_path / "p.npy"), "--out",
+                          str(tmp_path / "n"), "--edge-types", "3"], capsys)  # fmt: skip
+    assert rc == 2 and "has no edges" in err, err
+    own = tmp_path / "own"  # feat_/edges_ files without metadata: one notice
+    own.mkdir()
+    for split in ("train", "valid", "test"):
+        np.save(own / f"feat_{split}_o.npy", x[:4])
+        np.save(own / f"edges_{split}_o.npy", np.broadcast_to(counts, (4, 3, 3)))
+    with pytest.warns(DataNotice, match="read as 5 edge types") as w:
+        read_data_dir(own)
+    assert len([m for m in w if "edge types" in str(m.message)]) == 1
+    with warnings.catch_warnings():  # an imported set recorded its K: no notice
+        warnings.simplefilter("error", DataNotice)
+        read_data_dir(tmp_path / "a")
+        make_series(x, edges=counts, n_edge_types=5)
+        make_series(x, edges=(counts > 0).astype(int))
+        make_series(x, edges=np.minimum(counts, 2), n_edge_types=3)
+
+
+def test_true_edges_given_as_an_array_are_checked():
+    """``infer_edges(true_edges=array)`` took the array with astype(int64): a
+    weight 0.3 became "no interaction" and NaN a huge label. Now as on every route."""
+    from nri.run_data import with_true_edges
+
+    series = make_series(np.random.default_rng(0).normal(size=(2, 3, 8, 1)))
+    for bad, fragment in ((np.full((3, 3), 0.3), "look like weights"),
+                          (np.full((3, 3), np.nan), "NaN")):  # fmt: skip
+        with pytest.raises(DataError, match=fragment):
+            with_true_edges(series, bad)
+    with pytest.warns(DataNotice, match="read as 4 edge types"):
+        with_true_edges(series, np.array([[0, 3, 1], [1, 0, 0], [2, 0, 0]]))
+    ok = with_true_edges(series, np.array([[9, 1, 0], [1, 0, 0], [0, 1, 0]]))
+    assert ok.edges.tolist() == [[1, 0, 1, 0, 0, 1]] * 2  # diagonal ignored
 
 
 # ------------------------------------------ objects matched by position, one side

@@ -113,6 +113,14 @@ def _add_import(sub: argparse._SubParsersAction) -> None:
         "edges must be labels 0..K-1, -1 unknown)",
     )
     p.add_argument(
+        "--edge-types",
+        type=_int_at_least(2),
+        default=None,
+        metavar="K",
+        help="the edges are labels of K edge types (0 none, 1..K-1 types); without "
+        "it labels above 1 are said in a notice (counts or weights are no types)",
+    )
+    p.add_argument(
         "--edges",
         type=Path,
         default=None,
@@ -155,7 +163,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         test_frac=args.test_frac, seed=args.seed, window=args.window,
         stride=args.stride, feature_groups=args.norm_groups, x_key=args.x_key,
         suffix=args.suffix, on_gap=args.on_gap, edge_threshold=args.edge_threshold,
-        edges=args.edges, data_format=args.data_format,
+        edges=args.edges, data_format=args.data_format, n_edge_types=args.edge_types,
         format_options=parse_options(args.format_option), split_by=args.split_by,
     )  # fmt: skip
     name = meta.name[len("meta_") : -len(".json")]

@@ -56,12 +56,13 @@ def _array(x: Any, what: str) -> np.ndarray:
     return np.asarray(x)
 
 
-def _series(x: Any, what: str, edges: Any = None) -> Series:
-    """Checked trajectories (``make_series``: shape, numbers, NaN, edges)."""
+def _series(x: Any, what: str, edges: Any = None, k: int | None = None) -> Series:
+    """Checked trajectories (``make_series``: shape, numbers, NaN, edges of ``k``
+    edge types when the settings give it)."""
     e = None if edges is None else _array(edges, f"{what} edges")
     x = _array(x, what)
     notice_swapped_axes(x, what)
-    return make_series(x, edges=e, source=what)
+    return make_series(x, edges=e, source=what, n_edge_types=k)
 
 
 def _split_off_valid(series: Series, seed: int = 0) -> tuple[Series, Series]:
@@ -166,12 +167,13 @@ class Model:
             ConfigError: settings that do not fit the data, one line.
             RunError: ``run_dir`` holds a run and ``resume`` is False.
         """
-        train = _series(X, "X_train", edges)
+        k = self._raw.get("model", {}).get("n_edge_types")  # said: no notice
+        train = _series(X, "X_train", edges, k)
         if valid is None:
             train, val = _split_off_valid(train)
         else:
             xv, ev = valid if isinstance(valid, tuple) else (valid, None)
-            val = _series(xv, "valid", ev)
+            val = _series(xv, "valid", ev, k)
         data = prepare(
             SeriesSet(
                 splits={"train": train, "valid": val},

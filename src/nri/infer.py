@@ -98,9 +98,11 @@ def infer_edges(
         DataError: data that do not fit the run (one line).
     """
     loaded, run_dir = as_run(run)
-    series = as_series(data, split)
+    k = getattr(loaded.config.model_config, "n_edge_types", 2)
+    said = k if k > 2 else None  # model.n_edge_types given at training
+    series = as_series(data, split, said)
     if true_edges is not None:
-        series = with_true_edges(series, true_edges)
+        series = with_true_edges(series, true_edges, said)
     series = match_series(loaded, series, run_dir, allow_other_objects)
     w = loaded.config.model_config.n_timesteps
     if batch_size is None:  # train.eval_batch_size (auto: sized from N)

@@ -31,6 +31,7 @@ from nri.data.errors import DataError
 from nri.data.importers import read_series
 from nri.data.normalize import normalise
 from nri.data.series import Series
+from nri.data.series_checks import edge_labels
 from nri.errors import DataNotice
 from nri.models.nri import NRI
 from nri.training.run_dir import LoadedRun, load_run
@@ -57,9 +58,14 @@ def as_run(run: LoadedRun | str | Path) -> tuple[LoadedRun, Path]:
     return load_run(run), Path(run)
 
 
-def as_series(data: Series | str | Path, split: str) -> Series:
-    """A Series as given, or read from a file / data set directory (``split``)."""
-    return data if isinstance(data, Series) else read_series(data, split=split)
+def as_series(
+    data: Series | str | Path, split: str, n_edge_types: int | None = None
+) -> Series:
+    """A Series as given, or read from a file / data set directory (``split``;
+    ``n_edge_types``: the run's, for the data's own edges, :func:`read_series`)."""
+    if isinstance(data, Series):
+        return data
+    return read_series(data, split=split, n_edge_types=n_edge_types)
 
 
 def trained_info(run_dir: Path | None) -> dict[str, Any]:
@@ -271,29 +277,28 @@ def normalised(run: LoadedRun, series: Series) -> Tensor:
     return torch.from_numpy(x)
 
 
-def with_true_edges(series: Series, edges: np.ndarray | str | Path) -> Series:
+def with_true_edges(
+    series: Series, edges: np.ndarray | str | Path, n_edge_types: int | None = None
+) -> Series:
     """``series`` with the true graph ``edges`` (an ``[N, N]`` array indexed
     [receiver, sender], shared by every sample, or a file of one:
-    :func:`nri.data.edge_file.read_edge_file`) instead of its own.
+    :func:`nri.data.edge_file.read_edge_file`) instead of its own; labels checked
+    as on every route (weights and NaN refused; ``n_edge_types`` as
+    :func:`nri.data.labels.check_edge_types`).
 
     Shapes:
         edges ``[N, N]`` -> ``Series.edges [S, E]``.
     """
+    s, n = series.n_samples, series.n_objects
     if isinstance(edges, str | Path):
-        adj = read_edge_file(edges, series.object_names)
-    else:
-        adj = np.asarray(edges)
-        n = series.n_objects
-        if adj.shape != (n, n):
-            raise DataError(
-                f"true edges of shape {adj.shape}; expected [{n}, {n}] indexed "
-                "[receiver, sender]"
-            )
-        adj = adj.astype(np.int64)
-    labels = graph.to_edges_np(adj)  # [E]
-    return replace(
-        series,
-        edges=np.ascontiguousarray(
-            np.broadcast_to(labels, (series.n_samples, labels.size))
-        ),
-    )
+        adj = read_edge_file(edges, series.object_names, n_types=n_edge_types)
+        labels = np.broadcast_to(graph.to_edges_np(adj), (s, n * (n - 1)))  # [S, E]
+    elif np.shape(edges) != (n, n):
+        raise DataError(
+            f"true edges of shape {np.shape(edges)}; expected [{n}, {n}] indexed "
+            "[receiver, sender]"
+        )
+    else:  # [N, N] -> [S, E]; weights, NaN and labels below -1 refused
+        labels = edge_labels(np.asarray(edges), s, n, "the true edges", None,
+                             n_edge_types)  # fmt: skip
+    return replace(series, edges=np.ascontiguousarray(labels))

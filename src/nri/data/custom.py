@@ -26,9 +26,11 @@ from nri.data.edge_file import read_edge_file
 from nri.data.errors import DataError
 from nri.data.files import safe_name
 from nri.data.importers import read_file_set, read_series
+from nri.data.labels import check_edge_types
+from nri.data.layout import read_data_dir
 from nri.data.loaded import LoadedData
 from nri.data.normalize import Normalizer
-from nri.data.series import Series
+from nri.data.series import Series, make_windows
 from nri.data.splits import (
     SplitBy,
     prepare,
@@ -69,6 +71,7 @@ def import_data(
     data_format: str | None = None,
     format_options: Mapping[str, str] | None = None,
     split_by: SplitBy | None = None,
+    n_edge_types: int | None = None,
 ) -> Path:
     """Read own data (any format), split it and write a standard data directory.
 
@@ -82,7 +85,10 @@ def import_data(
     ``split_by``, ``valid_frac``, ``test_frac`` and ``seed`` given for a directory or
     a format with its own splits are refused (they would be ignored). ``on_gap``
     ("cut" or "drop") handles CSV samples that are not equally spaced in time;
-    ``edge_threshold`` turns edge weights into 0/1 labels. ``edges`` is a file of
+    ``edge_threshold`` turns edge weights into 0/1 labels; ``n_edge_types`` says
+    how many edge types the labels are (they must be below it, and it is recorded;
+    without it more than 2 are said in a notice, since counts or weights 0..4 would
+    read as 5 types: :func:`nri.data.labels.check_edge_types`). ``edges`` is a file of
     one true graph for every sample (an ``[N, N]`` ``.npy`` or ``.csv`` indexed
     [receiver, sender]: :func:`nri.data.edge_file.read_edge_file`), for data that
     carry none (a CSV). ``data_format`` names an external format of
@@ -104,7 +110,7 @@ def import_data(
         make_out_dir(out)
     name = name or safe_name(path.stem)
     opts = {"window": window, "stride": stride, "on_gap": on_gap,
-            "edge_threshold": edge_threshold}  # fmt: skip
+            "edge_threshold": edge_threshold, "n_edge_types": n_edge_types}  # fmt: skip
     given = {"--split-by": split_by, "--valid-frac": valid_frac,
              "--test-frac": test_frac, "--seed": seed}  # fmt: skip
     fracs = {"valid_frac": 0.1 if valid_frac is None else valid_frac,
@@ -126,16 +132,24 @@ def import_data(
     elif path.is_dir():
         _refuse_given(given, f"{path} is a data set directory, which keeps its own "
                       "train/valid/test splits")  # fmt: skip
-        splits = {s: read_series(path, s, suffix, **opts) for s in SPLITS}
+        read = read_data_dir(  # every split at once: one check of the edge types
+            path, suffix, edge_threshold=edge_threshold, n_edge_types=n_edge_types
+        )
+        splits = {s: read.splits[s] for s in SPLITS}
+        if window is not None:
+            splits = {s: make_windows(v, window, stride) for s, v in splits.items()}
         how = {"split": "kept from the source"}
     else:
         splits, how = _split(read_series(path, x_key=x_key, **opts), fracs, split_by)
     if window is not None and how.get("split_by") == "window":  # split at random:
         _notice_shared_frames(splits, window, stride)  # by recording or time, none
     if edges is not None:
-        splits = _with_edge_file(splits, path, Path(edges), edge_threshold)
+        splits = _with_edge_file(splits, path, Path(edges), edge_threshold,
+                                 n_edge_types)  # fmt: skip
         how["edges"] = str(edges)
     extra = {"source": str(path), "import": {**how, **opts}}
+    if n_edge_types is not None:  # checked by the readers; a format's edges here
+        extra["n_edge_types"] = _given_types(splits, n_edge_types, path)
     return write_data_dir(splits, out, name, feature_groups, extra)
 
 
@@ -183,8 +197,23 @@ def _notice_shared_frames(
     )
 
 
+def _given_types(splits: Mapping[str, Series], k: int, source: Path) -> int:
+    """``k`` edge types (``--edge-types``), checked against every split's labels;
+    refused for data without edges, where it would be ignored."""
+    found = [s.edges for s in splits.values() if s.edges is not None]
+    if not found:
+        raise DataError(f"--edge-types {k} does not apply: {source} has no edges "
+                        "(give them, e.g. with --edges TRUTH); leave it out")  # fmt: skip
+    check_edge_types(np.concatenate(found), str(source), k)
+    return k
+
+
 def _with_edge_file(
-    splits: dict[str, Series], source: Path, edges: Path, threshold: float | None
+    splits: dict[str, Series],
+    source: Path,
+    edges: Path,
+    threshold: float | None,
+    n_types: int | None = None,
 ) -> dict[str, Series]:
     """Every split with the one true graph of the file ``edges`` (``[N, N]`` indexed
     [receiver, sender] -> ``Series.edges [S, E]``)."""
@@ -194,7 +223,8 @@ def _with_edge_file(
             f"{source} carries its own edges; --edges {edges} would replace them: "
             "give one or the other"
         )
-    labels = graph.to_edges_np(read_edge_file(edges, first.object_names, threshold))
+    adj = read_edge_file(edges, first.object_names, threshold, n_types)
+    labels = graph.to_edges_np(adj)  # [N, N] -> [E]
     return {
         name: replace(
             s,

@@ -24,7 +24,12 @@ import numpy as np
 
 from nri.data.errors import DataError
 from nri.data.files import is_number
-from nri.data.labels import is_label, notice_diagonal_only, to_labels
+from nri.data.labels import (
+    check_edge_types,
+    is_label,
+    notice_diagonal_only,
+    to_labels,
+)
 from nri.errors import DataNotice
 
 __all__ = ["read_edge_file"]
@@ -182,7 +187,10 @@ def _check_labels(
 
 
 def read_edge_file(
-    path: str | Path, object_names: tuple[str, ...], threshold: float | None = None
+    path: str | Path,
+    object_names: tuple[str, ...],
+    threshold: float | None = None,
+    n_types: int | None = None,
 ) -> np.ndarray:
     """The true graph shared by every sample, from an ``[N, N]`` ``.npy`` or ``.csv``.
 
@@ -192,6 +200,9 @@ def read_edge_file(
             matched to them by name, in any order).
         threshold: as :func:`nri.data.labels.to_labels` (weights -> 0/1, empty or NaN
             -> -1 unknown); None: the values must be labels.
+        n_types: the number of edge types, when the user gave it (labels must be
+            below it); None: more than 2 are said in a notice
+            (:func:`nri.data.labels.check_edge_types`).
 
     Shapes:
         returns ``[N, N]`` int64 labels indexed [receiver, sender], in the order of
@@ -240,4 +251,5 @@ def read_edge_file(
     labels = np.zeros((n, n), dtype=np.int64)
     labels[off] = to_labels(values[off], f"the edges file {path}", threshold)
     notice_diagonal_only(np.diagonal(values), labels, f"the edges file {path}")
+    check_edge_types(labels[off], f"the edges file {path}", n_types)
     return labels

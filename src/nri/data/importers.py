@@ -82,10 +82,15 @@ def read_npy(path: str | Path) -> Series:
 
 
 def read_npz(
-    path: str | Path, x_key: str | None = None, edge_threshold: float | None = None
+    path: str | Path,
+    x_key: str | None = None,
+    edge_threshold: float | None = None,
+    n_edge_types: int | None = None,
 ) -> Series:
     """An ``.npz`` archive: trajectories, optional edges and names (module docstring);
-    ``edge_threshold`` binarises edge weights (:func:`nri.data.labels.to_labels`)."""
+    ``edge_threshold`` binarises edge weights (:func:`nri.data.labels.to_labels`),
+    ``n_edge_types`` is the number of edge types when given
+    (:func:`~nri.data.series.make_series`)."""
     path = Path(path)
     archive = _np_load(path)
     if not isinstance(archive, np.lib.npyio.NpzFile):
@@ -119,6 +124,7 @@ def read_npz(
         sample_names=_opt(get, "sample_names"),
         source=str(path),
         edge_threshold=edge_threshold,
+        n_edge_types=n_edge_types,
     )
 
 
@@ -135,22 +141,25 @@ def read_series(
     stride: int | None = None,
     on_gap: OnGap | None = None,
     edge_threshold: float | None = None,
+    n_edge_types: int | None = None,
 ) -> Series:
     """Any supported input by its extension (a directory: one ``split`` of a data set).
 
     ``window``/``stride`` cut the samples into windows (:func:`make_windows`);
     ``on_gap`` ("cut" or "drop") handles CSV samples whose time steps are not equal
     (:func:`nri.data.time_axis.even_pieces`; default: refuse them);
-    ``edge_threshold`` turns edge weights into 0/1 labels (default: refuse weights).
+    ``edge_threshold`` turns edge weights into 0/1 labels (default: refuse weights);
+    ``n_edge_types`` is the number of edge types when the user gave it (labels must
+    be below it; None: more than 2 are said in a notice).
     """
     path = Path(path)
     if not path.exists():
         raise DataError(f"{path} does not exist")
     ext = path.suffix.lower()
     if path.is_dir():
-        series = read_nri(path, split, suffix, edge_threshold)
+        series = read_nri(path, split, suffix, edge_threshold, n_edge_types)
     elif ext == ".npz":
-        series = read_npz(path, x_key, edge_threshold)
+        series = read_npz(path, x_key, edge_threshold, n_edge_types)
     elif ext == ".npy":
         series = read_npy(path)
     elif ext in (".csv", ".tsv", ".txt"):

@@ -7,6 +7,11 @@ threshold they are refused with one line that says how to binarise them, with a
 threshold ``weight > threshold`` is an interaction (1) and the rest 0 (NaN: unknown).
 The ``.npz`` route (:mod:`nri.data.series`) and the data-directory route
 (:mod:`nri.data.dataset`) both call :func:`to_labels`.
+
+Labels 0..K-1 give K edge types. Counts or weights that happen to be whole numbers
+(0..4 interactions per pair) pass as labels, so K > 2 is said in a notice unless the
+number of types was given (:func:`check_edge_types`: ``nri import --edge-types K``,
+``model.n_edge_types`` of a run or estimator), which the labels must then respect.
 """
 
 from __future__ import annotations
@@ -111,3 +116,39 @@ def notice_diagonal_only(diagonal: np.ndarray, labels: np.ndarray, source: str) 
         DataNotice,
         stacklevel=3,
     )
+
+
+def check_edge_types(
+    labels: np.ndarray, source: str, n_types: int | None = None
+) -> None:
+    """The labels' number of types K (:func:`n_edge_types`) against the number the
+    user gave: labels of ``n_types`` or more are refused; without ``n_types``,
+    K > 2 gives a :class:`~nri.errors.DataNotice` (counts or weights such as 0..4
+    would otherwise train as 5 types). Call it once per truth read.
+
+    Args:
+        labels: int64 labels (any shape; -1 unknown).
+        source: the file, for messages.
+        n_types: the number of edge types the user gave, or None.
+
+    Raises:
+        DataError: a label of ``n_types`` or more.
+    """
+    k = n_edge_types(labels)
+    if n_types is not None:
+        if k > n_types:
+            raise DataError(
+                f"{source}: edge labels go up to {k - 1} but {n_types} edge types "
+                f"were given (labels 0..{n_types - 1}, -1 unknown); give "
+                f"{k} edge types, or binarise counts or weights (e.g. (A > 0))"
+            )
+        return
+    if k > 2:
+        warnings.warn(
+            f"{source}: the truth has labels 0..{k - 1}, read as {k} edge types; if "
+            "they are counts or weights, not types, give a 0/1 matrix (e.g. (A > "
+            "0).astype(int)) or import with --edge-threshold 0; if they are "
+            f"{k} types, say so with nri import --edge-types {k}",
+            DataNotice,
+            stacklevel=3,
+        )

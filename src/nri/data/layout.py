@@ -26,7 +26,7 @@ from nri.data.files import (
     resolve_dataset,
     system_of,
 )
-from nri.data.labels import notice_diagonal_only, to_labels
+from nri.data.labels import check_edge_types, notice_diagonal_only, to_labels
 from nri.data.series import Series, make_series
 from nri.data.splits import SeriesSet
 from nri.data.stored import stored_sample_names, stored_times
@@ -129,6 +129,7 @@ def read_data_dir(
     splits: tuple[str, ...] = SPLITS,
     kuramoto_features: tuple[int, ...] = (0, 1, 3),
     edge_threshold: float | None = None,
+    n_edge_types: int | None = None,
 ) -> SeriesSet:
     """The splits ``splits`` of a data set directory, checked and in physical units.
 
@@ -139,6 +140,9 @@ def read_data_dir(
         kuramoto_features: features kept from the 4 stored Kuramoto features (dphi,
             sin phi, phase, omega); the default drops the scaled phase, as NRI-MPM does.
         edge_threshold: binarise own data's edge weights (:func:`edge_labels`).
+        n_edge_types: own data's number of edge types, when the user gave it; else
+            the one ``nri import`` recorded, else more than 2 are said in one notice
+            (:func:`nri.data.labels.check_edge_types`).
 
     Raises:
         DataError: a missing, incomplete or inconsistent set (one line naming the file).
@@ -199,6 +203,10 @@ def read_data_dir(
         out[s] = replace(  # labels [S, E], checked above
             series, edges=labels, objects_named=named if objects else False
         )
+    found = [s.edges for s in out.values() if s.edges is not None]
+    if system == CUSTOM and found:  # once for all splits read
+        k = (meta or {}).get("n_edge_types") if n_edge_types is None else n_edge_types
+        check_edge_types(np.concatenate(found), f"the edges of {suffix} in {root}", k)
     if system in ("springs", "charged", "particles"):
         groups: tuple[int, ...] | None = PARTICLE_GROUPS
     else:
@@ -258,12 +266,14 @@ def read_nri(
     split: str,
     suffix: str | None = None,
     edge_threshold: float | None = None,
+    n_edge_types: int | None = None,
 ) -> Series:
     """One split of a data set directory (original NRI layout or ``nri import``'s),
     in physical units, with the features :func:`~nri.data.dataset.load_dataset` uses;
-    ``edge_threshold`` binarises own data's edge weights."""
+    ``edge_threshold`` binarises own data's edge weights, ``n_edge_types`` as
+    :func:`read_data_dir`."""
     if split not in SPLITS:
         raise DataError(f"unknown split {split!r}; choose from {SPLITS}")
-    return read_data_dir(path, suffix, (split,), edge_threshold=edge_threshold).splits[
-        split
-    ]
+    read = read_data_dir(path, suffix, (split,), edge_threshold=edge_threshold,
+                         n_edge_types=n_edge_types)  # fmt: skip
+    return read.splits[split]

@@ -109,6 +109,7 @@ def read(
         object_names=tuple(f"node{i + 1}" for i in range(n_nodes)),
         sample_names=tuple(f"subject{s + 1}" for s in range(n_subj)),
         source=subj.source,
+        n_edge_types=3 if opts["signed"] else 2,  # said by the option
     )
     fracs = (opts["valid_frac"], opts["test_frac"])
     if opts["split"] == "subject":

@@ -156,12 +156,16 @@ def make_series(
     times: np.ndarray | None = None,
     time_origin: str | None = None,
     edge_threshold: float | None = None,
+    n_edge_types: int | None = None,
 ) -> Series:
     """Check arrays and build a :class:`Series` (default names: f0.., 0.., 0..;
     ``object_names`` given are names, even ``0 .. N-1``: :attr:`Series.objects_named`).
 
     Edges are labels 0..K-1 (-1 unknown) or, with ``edge_threshold``, weights
     (``weight > edge_threshold`` is an interaction); see :func:`nri.data.labels.to_labels`.
+    ``n_edge_types``: how many edge types there are, when the user said so (labels
+    must be below it); None: K = the largest label + 1, said in a notice when above
+    2 (:func:`nri.data.labels.check_edge_types`).
 
     Shapes:
         x ``[S, N, T, F]``; edges ``[S, N, N]`` (indexed [receiver, sender]), ``[S, E]``,
@@ -172,7 +176,7 @@ def make_series(
     labels = (
         None
         if edges is None
-        else edge_labels(np.asarray(edges), s, n, source, edge_threshold)
+        else edge_labels(np.asarray(edges), s, n, source, edge_threshold, n_edge_types)
     )
     names = check_names(feature_names, f, "f", "feature_names", source)
     return Series(

@@ -16,7 +16,7 @@ import numpy as np
 
 from nri import graph
 from nri.data.errors import DataError
-from nri.data.labels import notice_diagonal_only, to_labels
+from nri.data.labels import check_edge_types, notice_diagonal_only, to_labels
 from nri.errors import DataNotice
 
 __all__ = [
@@ -148,10 +148,17 @@ def check_names(
 
 
 def edge_labels(
-    edges: np.ndarray, s: int, n: int, source: str, threshold: float | None = None
+    edges: np.ndarray,
+    s: int,
+    n: int,
+    source: str,
+    threshold: float | None = None,
+    n_types: int | None = None,
 ) -> np.ndarray:
     """Edges of any accepted shape as labels ``[S, E]`` in :mod:`nri.graph` order
-    (:func:`nri.data.labels.to_labels`), with the diagonal-only notice."""
+    (:func:`nri.data.labels.to_labels`), with the diagonal-only notice and the
+    check of the number of types (:func:`nri.data.labels.check_edge_types`:
+    ``n_types`` given, or a notice for more than 2)."""
     e = n * (n - 1)
     if edges.shape in ((n, n), (e,)):
         edges = np.broadcast_to(edges, (s, *edges.shape))  # one graph for all samples
@@ -168,4 +175,5 @@ def edge_labels(
     labels = np.ascontiguousarray(to_labels(edges, source, threshold))
     if diagonal is not None:
         notice_diagonal_only(diagonal, labels, source)
+    check_edge_types(labels, source, n_types)
     return labels
