@@ -74,6 +74,12 @@ class TrainConfig:
             symmetries of the square box (reflections of x and y, the swap of x and
             y; springs and charged only, :class:`nri.data.augment.BoxSymmetry`);
             ``"none"`` (the reference) trains on the samples as they are.
+        max_batch_size: grow the batch instead of decaying the rate: each decay that
+            the model's ``lr_decay_*`` settings schedule multiplies the training batch
+            by ``1 / lr_decay_gamma`` (2 for the usual 1/2) while the batch stays at
+            most this size; only the later decays lower the rate
+            (:class:`nri.training.schedule.Anneal`, docs/training.md). None (the
+            papers): the batch stays ``batch_size`` throughout.
     """
 
     epochs: int = 500
@@ -96,6 +102,7 @@ class TrainConfig:
     progress_bar: bool = True
     stop_at_val_acc: float | None = None
     augment: Literal["none", "box"] = "none"
+    max_batch_size: int | None = None
     eval_batch_size: int | Literal["auto"] = "auto"
     eval_memory_gb: float = 2.0
 
@@ -105,7 +112,13 @@ class TrainConfig:
                 raise ConfigError(
                     f"train.{name} must be >= 1, got {getattr(self, name)}"
                 )
-        for name in ("n_train", "n_valid", "threads", "val_batch_size"):
+        for name in (
+            "n_train",
+            "n_valid",
+            "threads",
+            "val_batch_size",
+            "max_batch_size",
+        ):
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise ConfigError(f"train.{name} must be >= 1 or null, got {value}")

@@ -7,7 +7,7 @@ splits. Any form of a data set is accepted (:func:`nri.data.dataset.as_loaded`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import lightning as L
@@ -69,6 +69,9 @@ class NRIDataModule(L.LightningDataModule):
             state, ModularMeta's structures); validation and test batches are not.
         max_val_batch: at most this many samples per validation batch (the
             evaluation batch of N, :mod:`nri.eval_batch`; None = no bound).
+        batch_of_epoch: the training batch of each epoch (0-based), for a growing
+            batch (:meth:`nri.training.schedule.Anneal.batch_size`; None: always
+            ``batch_size``). Validation batches keep ``val_batch_size``.
 
     Distributed (a trainer with ``world_size`` W > 1): ``batch_size`` is the global
     batch; process r takes part r of every global batch of the one-process order
@@ -91,6 +94,7 @@ class NRIDataModule(L.LightningDataModule):
         val_batch_size: int | None = None,
         sample_index: bool = False,
         max_val_batch: int | None = None,
+        batch_of_epoch: Callable[[int], int] | None = None,
     ) -> None:
         super().__init__()
         self.data = as_loaded(data, suffix)
@@ -104,6 +108,7 @@ class NRIDataModule(L.LightningDataModule):
         self.val_batch_size = val_batch_size
         self.sample_index = sample_index
         self.max_val_batch = max_val_batch
+        self.batch_of_epoch = batch_of_epoch
 
     def _world(self) -> tuple[int, int]:
         """(processes, this process's rank) of the attached trainer; (1, 0) without."""
@@ -141,6 +146,15 @@ class NRIDataModule(L.LightningDataModule):
             persistent_workers=self.num_workers > 0,
         )
 
+    def train_batch(self) -> int:
+        """Samples per training batch in the trainer's current epoch: ``batch_size``,
+        or what ``batch_of_epoch`` gives for that epoch (a growing batch; the trainer
+        then reloads the loader every epoch)."""
+        if self.batch_of_epoch is None:
+            return self.batch_size
+        trainer = getattr(self, "trainer", None)
+        return self.batch_of_epoch(int(trainer.current_epoch) if trainer else 0)
+
     def train_dataloader(self) -> DataLoader:
         ds = self._dataset("train", self.n_train)
         if self.sample_index:  # (x, edges, index): the model's per-sample state
@@ -149,8 +163,8 @@ class NRIDataModule(L.LightningDataModule):
         sampler = EpochShuffleSampler(len(ds), self.seed) if self.shuffle else None
         world, rank = self._world()
         if world == 1:
-            return self._loader(ds, sampler)
-        batches = ShardedBatchSampler(sampler, len(ds), self.batch_size, world, rank)
+            return self._loader(ds, sampler, self.train_batch())
+        batches = ShardedBatchSampler(sampler, len(ds), self.train_batch(), world, rank)
         return DataLoader(
             ds,
             batch_sampler=batches,

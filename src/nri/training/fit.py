@@ -48,6 +48,7 @@ from nri.training.hardware import resolve_precision
 from nri.training.logs import truncate_metrics
 from nri.training.module import NRILightning
 from nri.training.run_dir import LoadedRun, RunError, load_run, read_run_config
+from nri.training.schedule import anneal_of
 from nri.training.trainer import make_trainer
 
 # load_run and friends live in run_dir.py; importing them from here stays supported
@@ -215,6 +216,7 @@ def _start(
     if t.augment == "box":
         module.augmentation = box_symmetry(data)
     frames = getattr(config.model_config, "n_timesteps", None)
+    anneal = anneal_of(config)  # a growing batch: ConfigError before any training
     dm = NRIDataModule(
         data,
         batch_size=t.batch_size,
@@ -227,6 +229,7 @@ def _start(
         val_batch_size=t.val_batch_size,
         max_val_batch=_max_val_batch(config, data),
         sample_index=getattr(module.model, "needs_sample_index", False),
+        batch_of_epoch=anneal.batch_size if anneal.max_batch is not None else None,
     )
     # A run killed before its first checkpoint restarts from the beginning.
     ckpt_path = str(last) if resume and last.exists() else None

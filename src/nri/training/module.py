@@ -15,6 +15,9 @@ from nri.metrics import EdgeMetrics
 from nri.registry import MODELS
 from nri.training.distributed import loss_weight, rank_seed, use_global_batch_norm
 from nri.training.gather import gather_edge_metrics
+from nri.training.schedule import anneal_of, lr_factor
+
+__all__ = ["NRILightning", "NonFiniteLossError", "lr_factor", "step_seed"]
 
 
 class NonFiniteLossError(FloatingPointError):
@@ -25,20 +28,6 @@ def step_seed(seed: int, step: int) -> int:
     """Seed of the Gumbel noise of one training step: a function of (seed, step) only, so
     a resumed run draws exactly the noise of an uninterrupted one."""
     return (seed * 1_000_003 + step * 7_919 + 1) % (2**63 - 1)
-
-
-def lr_factor(epoch: int, step: int, gamma: float, start: int | None = None) -> float:
-    """The learning-rate multiplier after ``epoch`` finished epochs (docs/training.md).
-
-    ``gamma ** n`` with ``n = 0`` before epoch ``start`` and ``(epoch - start) // step
-    + 1`` from it on: the first decay at ``start``, then one every ``step`` epochs.
-    ``start=None`` means ``start = step``, which is PyTorch's StepLR (and the original
-    NRI code's schedule): ``gamma ** (epoch // step)``.
-    """
-    first = step if start is None else start
-    if epoch < first:
-        return 1.0
-    return gamma ** ((epoch - first) // step + 1)
 
 
 class NRILightning(L.LightningModule):
@@ -191,13 +180,10 @@ class NRILightning(L.LightningModule):
         params = groups() if groups is not None else self.model.parameters()
         opt = torch.optim.Adam(params, lr=mc.lr, eps=getattr(mc, "adam_eps", 1e-8))
         # Reference quirk Q3: the original steps the scheduler at the start of each
-        # epoch, so the rate halves one epoch early (199, 399, ...).
-        shift = 1 if mc.lr_step_before_epoch else 0
-        step, gamma = mc.lr_decay_step, mc.lr_decay_gamma
-        start = mc.lr_decay_start
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda epoch: lr_factor(epoch + shift, step, gamma, start)
-        )
+        # epoch, so the rate halves one epoch early (199, 399, ...). With
+        # train.max_batch_size the first decays grow the batch instead (schedule.py).
+        anneal = anneal_of(self.run_config)
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, anneal.lr_factor)
         return {
             "optimizer": opt,
             "lr_scheduler": {"scheduler": sched, "interval": "epoch"},

@@ -106,4 +106,6 @@ def _lightning_trainer(
         deterministic="warn",  # GPU: warn (not fail) where no deterministic kernel exists
         default_root_dir=run_dir,
         use_distributed_sampler=False,  # the datamodule shards (global batch kept)
+        # a growing batch (train.max_batch_size): a new training loader every epoch
+        reload_dataloaders_every_n_epochs=0 if t.max_batch_size is None else 1,
     )
