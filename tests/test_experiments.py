@@ -293,3 +293,23 @@ def test_cpu_hour_scale_gives_nri_mpm_the_no_interaction_type_on_springs_only(tm
     assert not cell_config(
         Cell(METHODS["nri_mpm"], "springs5", 1), cpu
     ).model_config.skip_first
+
+
+def test_cpu_hour_scale_gives_nri_the_long_schedule_on_springs_only(tmp_path):
+    settings = Settings(tmp_path, SCALES["cpu-hour"], seeds=(1,))
+    nri = {d: cell_config(Cell(METHODS["nri"], d, 1), settings) for d in
+           ("springs5", "charged5", "kuramoto5")}  # fmt: skip
+    s = nri["springs5"]
+    assert (s.model_config.lr_decay_start, s.model_config.lr_decay_step) == (10, 5)
+    assert s.train.augment == "box" and s.train.epochs == 60
+    assert s.model_config.decoder_window is None
+    for d in ("charged5", "kuramoto5"):  # the cpu recipe as before
+        c = nri[d]
+        assert c.train.augment == "none" and c.train.epochs == 40
+        assert c.model_config.decoder_window == 21
+    # a user's setting still comes last
+    mine = Settings(tmp_path, SCALES["cpu-hour"], seeds=(1,),
+                    overrides=("train.augment=none",))  # fmt: skip
+    assert (
+        cell_config(Cell(METHODS["nri"], "springs5", 1), mine).train.augment == "none"
+    )

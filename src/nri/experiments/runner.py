@@ -150,7 +150,7 @@ def _model_fields(name: str) -> set[str]:
 
 def cell_config(cell: Cell, settings: Settings) -> RunConfig:
     """The resolved configuration of a cell: the method's presets, then (trainable
-    methods) the scale's presets and settings, the method's overrides, the user's
+    methods) the scale's presets, its presets for the cell's model, its settings, the method's overrides, the user's
     overrides, and ``train.seed``."""
     m, scale = cell.method, settings.scale
     if m.paper_only:
@@ -162,10 +162,14 @@ def cell_config(cell: Cell, settings: Settings) -> RunConfig:
     for name in presets:
         raw = merge(raw, read_preset(name))
     model_name = (raw.get("model") or {}).get("name", "nri")
+    system = cell.dataset.rstrip("0123456789")  # "springs5" -> "springs"
+    if m.trainable:  # the scale's presets for this model (on this system)
+        for key in (model_name, f"{model_name}:{system}"):
+            for name in scale.model_presets.get(key, ()):
+                raw = merge(raw, read_preset(name))
     fields = _model_fields(model_name)
     texts: list[str] = []
     if m.trainable:
-        system = cell.dataset.rstrip("0123456789")  # "springs5" -> "springs"
         texts += [*scale.overrides, *scale.model_overrides.get(model_name, ())]
         texts += scale.model_overrides.get(f"{model_name}:{system}", ())
     texts += list(m.overrides)

@@ -201,6 +201,8 @@ class Scale:
             settings applied to the trainable cells of that model; a key
             ``model:system`` (``nri_mpm:springs``) adds settings for that model on
             one system only.
+        model_presets: presets added after ``presets`` for the trainable cells of a
+            model (keys as ``model_overrides``), before the settings.
         data_seed: seed of the simulations (the same data for every training seed).
     """
 
@@ -212,6 +214,7 @@ class Scale:
     overrides: tuple[str, ...] = ()
     model_overrides: dict[str, tuple[str, ...]] = field(default_factory=dict)
     data_seed: int = 42
+    model_presets: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 SCALES: dict[str, Scale] = {
@@ -227,7 +230,9 @@ SCALES: dict[str, Scale] = {
     # sample and thread): NRI and SUGAR 40 epochs (about 30 min), NRI-MPM 8 (about 55),
     # the supervised encoder (an nri_mpm model) 8 as well, the LSTM 20. NRI-MPM on
     # springs with type 0 as "no interaction", as NRI's springs presets have it: without
-    # it 2 of 3 seeds stay on the 50 % plateau for 10 epochs (docs/mpm.md).
+    # it 2 of 3 seeds stay on the 50 % plateau for 10 epochs (docs/mpm.md). NRI on
+    # springs: the anneal_long schedule and box augmentation, 60 epochs (0.98 on 3
+    # seeds after 30-41; docs/training.md).
     "cpu-hour": Scale(
         "cpu-hour", 10_000, 1000, 1000, ("cpu",), ("train.progress_bar=false",),
         {
@@ -235,8 +240,10 @@ SCALES: dict[str, Scale] = {
             "sugar": ("train.epochs=40",),
             "nri_mpm": ("train.epochs=8",),
             "nri_mpm:springs": ("model.skip_first=true",),
+            "nri:springs": ("train.epochs=60",),
             "lstm": ("train.epochs=20",),
         },
+        model_presets={"nri:springs": ("anneal_long",)},
     ),
     # tests: a few dozen simulations, one epoch, tiny networks
     "tiny": Scale(
