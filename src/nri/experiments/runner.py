@@ -150,8 +150,8 @@ def _model_fields(name: str) -> set[str]:
 
 def cell_config(cell: Cell, settings: Settings) -> RunConfig:
     """The resolved configuration of a cell: the method's presets, then (trainable
-    methods) the scale's presets, its presets for the cell's model, its settings, the method's overrides, the user's
-    overrides, and ``train.seed``."""
+    methods) the scale's presets, its presets for the cell's model, its settings, the
+    method's overrides, the user's overrides, and ``train.seed``."""
     m, scale = cell.method, settings.scale
     if m.paper_only:
         raise ExperimentError(f"{m.label} is quoted from the paper, not run by us")
