@@ -302,6 +302,7 @@ def test_cpu_hour_scale_gives_nri_the_long_schedule_on_springs_only(tmp_path):
     s = nri["springs5"]
     assert (s.model_config.lr_decay_start, s.model_config.lr_decay_step) == (10, 5)
     assert s.train.augment == "box" and s.train.epochs == 60
+    assert s.train.max_batch_size == 64  # the first two decays double the batch
     assert s.model_config.decoder_window is None
     for d in ("charged5", "kuramoto5"):  # the cpu recipe as before
         c = nri[d]

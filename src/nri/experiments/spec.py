@@ -232,7 +232,7 @@ SCALES: dict[str, Scale] = {
     # springs with type 0 as "no interaction", as NRI's springs presets have it: without
     # it 2 of 3 seeds stay on the 50 % plateau for 10 epochs (docs/mpm.md). NRI on
     # springs: the anneal_long schedule and box augmentation, 60 epochs (0.98 on 3
-    # seeds after 30-41; docs/training.md).
+    # seeds after 29-33; docs/training.md).
     "cpu-hour": Scale(
         "cpu-hour", 10_000, 1000, 1000, ("cpu",), ("train.progress_bar=false",),
         {
