@@ -1,6 +1,6 @@
 """The annealing schedule of training: the learning rate's step decay, and the batch
 growth that can take the place of its first decays (``train.max_batch_size``;
-docs/training.md, "Growing the batch instead of decaying the rate").
+docs/training.md, "Ten thousand simulations").
 
 Both are pure functions of the number of finished epochs, so a resumed run follows the
 schedule of an uninterrupted one.
@@ -102,7 +102,7 @@ class Anneal:
 
     @property
     def largest_batch(self) -> int:
-        """The largest batch the schedule reaches (for checks before training)."""
+        """The largest batch the schedule can reach (if the run lasts long enough)."""
         return self.batch * self.growth**self.batch_decays
 
 
