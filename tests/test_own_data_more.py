@@ -95,3 +95,29 @@ def test_monthly_stamps_are_refused_with_the_step_count_hint(tmp_path, capsys):
         ["import", str(numbered), "--out", str(tmp_path / "out")], capsys
     )
     assert rc == 0, err
+
+
+def test_edges_csv_of_a_smaller_dataframe_is_refused_not_read_as_labels(tmp_path):
+    """pandas' to_csv() of an [N-1, N-1] matrix is N rows of N cells (an empty corner,
+    a header, an index column): its names must not be read as labels of [N, N]."""
+    from nri.data.edge_file import read_edge_file
+    from nri.data.errors import DataError
+    from nri.errors import DataNotice
+
+    objects = ("a", "b", "c", "d")
+    adj = np.array([[0, 1, 0], [0, 0, 1], [1, 0, 0]])  # 3 objects, the data have 4
+    pd.DataFrame(adj).to_csv(tmp_path / "numbered.csv")  # header ,0,1,2
+    pd.DataFrame(adj, index=list("abc"), columns=list("abc")).to_csv(
+        tmp_path / "named.csv"
+    )
+    for name in ("numbered.csv", "named.csv"):
+        with pytest.raises(DataError, match=r"a \[3, 3\] matrix; expected \[4, 4\]"):
+            read_edge_file(tmp_path / name, objects)
+    # a plain [4, 4] matrix whose diagonal is left empty is still read
+    plain = tmp_path / "plain.csv"
+    plain.write_text(",0,1,2\n0,,1,0\n1,1,,0\n2,0,0,\n")
+    with pytest.warns(DataNotice, match="read as 3 edge types"):
+        labels = read_edge_file(plain, objects)
+    assert labels.tolist() == [
+        [0, 0, 1, 2], [0, 0, 1, 0], [1, 1, 0, 0], [2, 0, 0, 0]
+    ]  # fmt: skip

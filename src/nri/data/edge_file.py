@@ -69,6 +69,32 @@ def _are_names(cells: list[str], names: tuple[str, ...]) -> bool:
     )
 
 
+def _refuse_smaller_named_matrix(
+    rows: list[list[str]], names: tuple[str, ...], path: Path
+) -> None:
+    """Refuse the names of an ``[N-1, N-1]`` matrix that would pass for a plain
+    ``[N, N]`` one: pandas' ``to_csv()`` of a smaller matrix writes an empty corner,
+    a header and an index column, N rows of N cells, whose corner reads as an empty
+    diagonal cell and whose names would be taken as labels. The header and the first
+    column name the same objects (``0 .. N-2``, or names that are not numbers) and the
+    matrix below them has a diagonal (a plain matrix whose diagonal is left empty is
+    kept)."""
+    n = len(names)
+    if len(rows) != n or n < 2 or any(len(r) != n for r in rows) or rows[0][0] != "":
+        return
+    head, first = rows[0][1:], [r[0] for r in rows[1:]]
+    numbered = head == [str(i) for i in range(n - 1)]
+    named = len(set(head)) == n - 1 and not any(is_number(c) for c in head)
+    diagonal = [rows[i][i] for i in range(1, n)]
+    if head != first or not (named or (numbered and any(diagonal))):
+        return
+    raise DataError(
+        f"the edges file {path} has a header and a first column naming {n - 1} "
+        f"objects ({', '.join(head)}): a [{n - 1}, {n - 1}] matrix; expected "
+        f"[{n}, {n}] for the {n} objects of the data, indexed [receiver, sender]"
+    )
+
+
 def _split_names(
     rows: list[list[str]], names: tuple[str, ...]
 ) -> tuple[list[list[str]], list[str] | None, list[str] | None]:
@@ -136,7 +162,9 @@ def _read_csv(
     """``(values, empty, row_names, column_names)``: the ``[N, N]`` matrix as written
     (NaN for an empty cell), which cells are empty, and the file's names."""
     n = len(names)
-    body, row_names, col_names = _split_names(_rows(path), names)
+    rows = _rows(path)
+    _refuse_smaller_named_matrix(rows, names, path)
+    body, row_names, col_names = _split_names(rows, names)
     if len(body) != n or any(len(r) != n for r in body):
         widths = sorted({len(r) for r in body})
         raise DataError(
