@@ -218,3 +218,31 @@ def test_jittered_time_stamps_are_refused_as_irregular(tmp_path, capsys):
     with pytest.raises(DataError, match="'4' is followed by '6'") as refused:
         read_series(gap)  # a missing stamp is still a gap
     assert "irregular" not in str(refused.value)
+
+
+# ------------------------------------------------ new data far outside the training range
+
+
+def test_data_far_outside_the_training_range_get_a_notice():
+    """Data in other units than the run's training data (px in mm against m) gave a
+    graph and a forecast like any other without a word; a notice now names the
+    feature and its training range. Values a little outside it are normal."""
+    from types import SimpleNamespace
+
+    from nri.data.normalize import Normalizer
+    from nri.run_data import normalised
+
+    norm = Normalizer(groups=(0, 1), mins=(-2.0, 0.0), maxs=(2.0, 1.0),
+                      names=("px", "py"))  # fmt: skip
+    run = SimpleNamespace(normalizer=norm)
+    x = np.random.default_rng(0).uniform(-1, 1, size=(3, 2, 8, 2))
+    x[..., 1] = (x[..., 1] + 1) / 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        normalised(run, make_series(x * 3, source="near.npy"))  # 3x: still near
+    x[0, 1, 5, 0] = 2000.0  # millimetres
+    with pytest.warns(DataNotice, match="far outside") as said:
+        normalised(run, make_series(x, source="mm.npy"))
+    text = str(said[0].message)
+    assert "mm.npy" in text and "'px' (training range [-2, 2]" in text
+    assert "'py'" not in text and "units" in text

@@ -274,7 +274,37 @@ def normalised(run: LoadedRun, series: Series) -> Tensor:
             source names the split of a data set directory).
     """
     x = normalise(run.normalizer, series.x, None, series.source, series.place)
+    notice_far_from_training(run, series, x)
     return torch.from_numpy(x)
+
+
+FAR_FROM_TRAINING = 10.0  # |normalised value|: 4.5 training ranges beyond the range
+
+
+def notice_far_from_training(run: LoadedRun, series: Series, x: np.ndarray) -> None:
+    """One notice naming the features of ``series`` whose normalised values ``x``
+    (``[S, N, T, F]``) reach beyond +-FAR_FROM_TRAINING, i.e. lie several training
+    ranges outside the range the model saw: most likely other units (mm against m) or
+    a placeholder, and the graph and forecast of such data are extrapolations that
+    look like any other result."""
+    peak = np.abs(x).reshape(-1, x.shape[-1]).max(axis=0)  # [F]
+    far = [f for f in range(x.shape[-1]) if peak[f] > FAR_FROM_TRAINING]
+    if not far:
+        return
+    norm = run.normalizer
+    names = norm.names if len(norm.names) == x.shape[-1] else series.feature_names
+    said = ", ".join(
+        f"{names[f]!r} (training range [{norm.mins[norm.groups[f]]:g}, "
+        f"{norm.maxs[norm.groups[f]]:g}], normalised up to {peak[f]:.3g})"
+        for f in far
+    )
+    warnings.warn(
+        f"{series.source}: feature(s) {said} lie far outside the values the run was "
+        "trained on (normalised to [-1, 1]); the graph and forecast extrapolate: check "
+        "that the data are in the units of the training data",
+        DataNotice,
+        stacklevel=3,
+    )
 
 
 def with_true_edges(
