@@ -201,3 +201,34 @@ def test_refusals(fitted, data):
         NRI(**TINY).fit(x[:1])
     for err in (DataError, ConfigError, RunError):
         assert issubclass(err, ValueError)
+
+
+def test_names_given_in_python_match_new_data_by_name(data):
+    """fit(feature_names=, object_names=) saves the names; infer/forecast given names
+    put X into the run's order (features and objects permuted give the permuted
+    answer), other names are refused, and X without names gives a notice whose fix
+    can be followed from Python."""
+    from nri.errors import DataNotice
+
+    x, adj = data
+    feats, objs = ["x", "y", "vx", "vy"], ["a", "b", "c"]
+    model = NRI(**TINY).fit(x, edges=adj, feature_names=feats, object_names=objs)
+    g = model.infer(x, feature_names=feats, object_names=objs)
+    fp, op = [2, 0, 3, 1], [2, 0, 1]  # a relabelling of the features and objects
+    xp = x[:, op][..., fp]
+    gp = model.infer(
+        xp, feature_names=[feats[i] for i in fp], object_names=[objs[i] for i in op]
+    )
+    assert np.allclose(gp, g)  # back in the run's order, the same numbers
+    y = model.forecast(x, steps=3, feature_names=feats, object_names=objs)
+    yp = model.forecast(
+        xp, steps=3, feature_names=[feats[i] for i in fp],
+        object_names=[objs[i] for i in op],
+    )  # fmt: skip
+    assert np.allclose(yp, y)
+    with pytest.raises(DataError, match="feature"):
+        model.infer(x, feature_names=["x", "y", "vx", "speed"], object_names=objs)
+    with pytest.raises(DataError, match="feature_names"):
+        model.infer(x, feature_names=feats[:3], object_names=objs)
+    with pytest.warns(DataNotice, match=r"feature_names=\[\.\.\.\]"):
+        model.infer(x, object_names=objs)

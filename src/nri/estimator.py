@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -56,13 +57,31 @@ def _array(x: Any, what: str) -> np.ndarray:
     return np.asarray(x)
 
 
-def _series(x: Any, what: str, edges: Any = None, k: int | None = None) -> Series:
+def _names(names: Any) -> tuple[str, ...] | None:
+    return None if names is None else tuple(str(name) for name in names)
+
+
+def _series(
+    x: Any,
+    what: str,
+    edges: Any = None,
+    k: int | None = None,
+    feature_names: Any = None,
+    object_names: Any = None,
+) -> Series:
     """Checked trajectories (``make_series``: shape, numbers, NaN, edges of ``k``
-    edge types when the settings give it)."""
+    edge types when the settings give it; names, one per feature / object)."""
     e = None if edges is None else _array(edges, f"{what} edges")
     x = _array(x, what)
     notice_swapped_axes(x, what)
-    return make_series(x, edges=e, source=what, n_edge_types=k)
+    return make_series(
+        x,
+        edges=e,
+        source=what,
+        n_edge_types=k,
+        feature_names=_names(feature_names),
+        object_names=_names(object_names),
+    )
 
 
 def _split_off_valid(series: Series, seed: int = 0) -> tuple[Series, Series]:
@@ -144,6 +163,8 @@ class Model:
         valid: Any = None,
         run_dir: str | Path | None = None,
         resume: bool = False,
+        feature_names: Sequence[str] | None = None,
+        object_names: Sequence[str] | None = None,
     ) -> Model:
         """Train on ``X`` with the code of ``nri train``; returns ``self``.
 
@@ -161,6 +182,11 @@ class Model:
             resume: continue the run in ``run_dir`` from its last checkpoint, as
                 ``nri train --resume`` (same data and settings; only ``epochs`` may
                 grow). Without it a ``run_dir`` that holds a run is refused.
+            feature_names, object_names: the names of the F features and the N
+                objects of ``X`` (and ``valid``), saved with the run: :meth:`infer`
+                and :meth:`forecast` given names then match new data by name
+                (reordered when given in another order, refused when they differ),
+                as ``nri infer`` does with the columns of a CSV. None: by position.
 
         Raises:
             DataError: bad arrays (shape, NaN or infinite values, edges), one line.
@@ -168,12 +194,13 @@ class Model:
             RunError: ``run_dir`` holds a run and ``resume`` is False.
         """
         k = self._raw.get("model", {}).get("n_edge_types")  # said: no notice
-        train = _series(X, "X_train", edges, k)
+        names = {"feature_names": feature_names, "object_names": object_names}
+        train = _series(X, "X_train", edges, k, **names)
         if valid is None:
             train, val = _split_off_valid(train)
         else:
             xv, ev = valid if isinstance(valid, tuple) else (valid, None)
-            val = _series(xv, "valid", ev, k)
+            val = _series(xv, "valid", ev, k, **names)
         data = prepare(
             SeriesSet(
                 splits={"train": train, "valid": val},
@@ -208,7 +235,12 @@ class Model:
         return self.run_
 
     def infer(
-        self, X: Any, aggregate: bool | str = False, edge_type: int | None = None
+        self,
+        X: Any,
+        aggregate: bool | str = False,
+        edge_type: int | None = None,
+        feature_names: Sequence[str] | None = None,
+        object_names: Sequence[str] | None = None,
     ) -> np.ndarray:
         """Edge-type probabilities ``q(z | x)`` of every sample.
 
@@ -229,6 +261,11 @@ class Model:
                 log-odds for two types; :mod:`nri.aggregate`), ``"mean"`` = True.
             edge_type: the type scored by ``aggregate`` (needed for runs trained
                 without ``skip_first``, whose types have no fixed meaning).
+            feature_names, object_names: the names of ``X``'s features and objects,
+                for runs trained on named data: ``X`` is put into the run's order
+                by name (the output is indexed by the run's object order then);
+                None: by position, with a :class:`~nri.errors.DataNotice`
+                when the run has names.
 
         Returns:
             ``[S, N, N, K]`` float64 indexed ``[sample, receiver, sender, type]``, each
@@ -241,7 +278,7 @@ class Model:
                 "no interaction" type and no ``edge_type``.
         """
         run = self._fitted()
-        series = _series(X, "X")
+        series = _series(X, "X", feature_names=feature_names, object_names=object_names)
         result = infer_edges(run, series)
         if aggregate:  # every sample has the same number of windows
             method = "mean" if aggregate is True else str(aggregate)
@@ -260,12 +297,20 @@ class Model:
         dense[:, result.recv, result.send] = q  # [S, N, N, K] [receiver, sender]
         return dense
 
-    def forecast(self, X: Any, steps: int = 20) -> np.ndarray:
+    def forecast(
+        self,
+        X: Any,
+        steps: int = 20,
+        feature_names: Sequence[str] | None = None,
+        object_names: Sequence[str] | None = None,
+    ) -> np.ndarray:
         """The next ``steps`` frames of every sample, in the units of ``X``.
 
         The graph is the most likely type of each edge, inferred from the last
         ``model.n_timesteps`` frames; the decoder continues from the last frame
         (:func:`nri.forecast.forecast_trajectories`, ``graph_mode="argmax"``).
+        ``feature_names`` / ``object_names``: as in :meth:`infer` (the output is in
+        the run's order of features and objects when they are given).
 
         Returns:
             ``[S, N, steps, F]`` float64, frames ``T .. T + steps - 1``.
@@ -275,7 +320,8 @@ class Model:
                 model without decoder.
         """
         run = self._fitted()
-        return forecast_trajectories(run, _series(X, "X"), n_steps=steps).pred
+        series = _series(X, "X", feature_names=feature_names, object_names=object_names)
+        return forecast_trajectories(run, series, n_steps=steps).pred
 
     # -------------------------------------------------------------------- files
 

@@ -136,7 +136,8 @@ def _notice_by_position(
         f"taking {_few(given)} in the order given")  # fmt: skip
     key = "feature_names" if what == "feature" else "object_names"
     fix = (f"give the data {what} names (the training data's layout, e.g. an .npz "
-           f"with {key})" if pos_given else "train on data with names")  # fmt: skip
+           f"with {key}; in Python {key}=[...])" if pos_given
+           else "train on data with names")  # fmt: skip
     warnings.warn(
         f"{source}: {side} no {what} names; {taking} by position: check that the "
         f"order is the same, or {fix} to have them matched by name",
