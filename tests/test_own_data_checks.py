@@ -202,3 +202,20 @@ def test_imported_directories_keep_whether_objects_were_named(tmp_path):
                           (True, old.objects_named)) is None  # fmt: skip
     with pytest.raises(DataError, match="missing '0'; extra '4'"):
         name_order("object", given, trained, "new.csv", "the run", (True, True))
+
+
+# ------------------------------------------ validation data of other objects (Python)
+
+
+def test_fit_refuses_validation_data_of_other_objects_or_features():
+    """``fit(X, valid=...)`` with another number of objects trained and validated
+    without a word (NRI runs on any N); another number of features failed deep in
+    the normaliser. Both are one line naming the split, before any training."""
+    import nri
+
+    x = np.random.default_rng(0).normal(size=(12, 3, 12, 2)).cumsum(2)
+    for valid, said in ((x[:, :2], "2 objects x 2 features"),
+                        (x[..., :1], "3 objects x 1 features")):  # fmt: skip
+        with pytest.raises(DataError, match=f"the valid split has {said} but the "
+                           "train split 3 x 2"):  # fmt: skip
+            nri.NRI(epochs=1).fit(x, valid=valid)

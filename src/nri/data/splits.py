@@ -267,11 +267,21 @@ def prepare(
         int64 (-1 where unknown: data without edges).
 
     Raises:
-        DataError: a constant feature, a normaliser of another width, a value that
-            is not finite after normalisation (naming its place in the user's names).
+        DataError: splits of other objects or features than the training split, a
+            constant feature, a normaliser of another width, a value that is not
+            finite after normalisation (naming its place in the user's names).
     """
     label = data.label or data.source
     names = data.feature_names
+    first = data.splits["train"] if "train" in data.splits else None
+    for split, s in data.splits.items():
+        shape = (s.n_objects, s.n_features)
+        if first is not None and shape != (first.n_objects, first.n_features):
+            raise DataError(
+                f"{label}: the {split} split has {s.n_objects} objects x "
+                f"{s.n_features} features but the train split {first.n_objects} x "
+                f"{first.n_features}; give every split the same objects and features"
+            )
     if normalizer is None:
         normalizer = fit_normalizer(data.splits["train"].x, names, data.feature_groups)
         if data.system == CUSTOM:  # simulated data are not second-guessed
