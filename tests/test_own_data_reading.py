@@ -108,6 +108,19 @@ def test_gaps_are_cut_or_dropped_on_request(tmp_path, capsys):
     assert len(names) == 9 * 3 + 2
 
 
+def test_a_piece_named_as_another_sample_is_refused(tmp_path):
+    """Sample '3' cut at its gap gives the pieces '3/0', '3/1'; a sample already
+    named '3/0' made two samples of one name, refused later as a duplicate name the
+    user never wrote ('3/0@0' twice) or as a length of the wrong one."""
+    df = _frame([str(t) for t in range(12)], samples=10)
+    df["sample"] = df["sample"].astype(str).replace({"4": "3/0"})
+    df = df[~((df["sample"] == "3") & (df["time"] == "7"))]
+    df.to_csv(tmp_path / "g.csv", index=False)
+    with pytest.raises(DataError, match="cutting sample '3' at its gaps gives the "
+                       "piece '3/0', which is also the name of another sample"):  # fmt: skip
+        read_series(tmp_path / "g.csv", on_gap="cut", window=4)
+
+
 def test_one_feature_directory_without_metadata(tmp_path, capsys):
     """A BOLD-like set (one feature) in feat_/edges_ files: every feature is kept."""
     env = Env(tmp_path, tmp_path, tmp_path, tmp_path)

@@ -204,6 +204,15 @@ def even_pieces(
             pieces += [
                 Piece(i, a, b, f"{names[i]}/{n}") for n, (a, b) in enumerate(kept)
             ]
+    whole = {names[i] for i in range(len(times)) if not uneven[i].size}
+    taken = [p for p in pieces if p.name in whole and p.name != names[p.sample]]
+    if taken:  # a piece named as another sample: both would go by one name
+        raise DataError(
+            f"{source}: cutting sample {names[taken[0].sample]!r} at its gaps gives "
+            f"the piece {taken[0].name!r}, which is also the name of another sample; "
+            "rename that sample (the pieces of a cut sample are named SAMPLE/0, "
+            "SAMPLE/1, ...)"
+        )
     shown = ", ".join(repr(names[i]) for i in bad_samples[:5])
     shown += ", ..." if len(bad_samples) > 5 else ""
     what = (
