@@ -219,3 +219,25 @@ def test_fit_refuses_validation_data_of_other_objects_or_features():
         with pytest.raises(DataError, match=f"the valid split has {said} but the "
                            "train split 3 x 2"):  # fmt: skip
             nri.NRI(epochs=1).fit(x, valid=valid)
+
+
+# --------------------------------------------- numbers beside ISO stamps in 'time'
+
+
+def test_numbers_beside_iso_stamps_are_named_as_a_mix(tmp_path):
+    """A time column of numbers with a few ISO stamps (or the other way round) said
+    of a valid stamp that it is 'neither a number nor an ISO date'; now one line
+    names one of each. A cell that is neither is still named as before."""
+    from nri.data.importers import read_series
+
+    numbers = [str(t) for t in range(10)]
+    stamps = [f"2024-03-01T10:{m:02d}:00" for m in range(10)]
+    for times, first in ((numbers[:9] + stamps[9:], "'2024-03-01T10:09:00'"),
+                         (numbers[:1] + stamps[1:], "'2024-03-01T10:01:00'")):  # fmt: skip
+        path = named_csv(tmp_path / "t.csv", times)
+        with pytest.raises(DataError, match=rf"mixes ISO stamps \(line \d+: {first}\) "
+                           r"and numbers \(line \d+: '0'\)"):  # fmt: skip
+            read_series(path)
+    path = named_csv(tmp_path / "n.csv", numbers[:9] + ["noon"])
+    with pytest.raises(DataError, match="'noon' is neither a number nor an ISO date"):
+        read_series(path)

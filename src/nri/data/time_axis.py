@@ -55,9 +55,15 @@ def parse_times(
     if np.isfinite(numbers).all():
         return numbers, None
     stamps = _iso(cells)
-    bad = stamps.isna().to_numpy()
-    if bad.all() or (bad.any() and np.isfinite(numbers[bad]).all()):
-        bad = ~np.isfinite(numbers)  # numeric times with a stray cell: name that one
+    iso = ~stamps.isna().to_numpy()
+    bad = ~iso & ~np.isfinite(numbers)  # neither: name the first one
+    if not bad.any() and not iso.all():  # numbers beside ISO stamps
+        i, j = int(np.argmax(iso)), int(np.argmax(~iso))
+        raise DataError(
+            f"{source}: column 'time' mixes ISO stamps (line {lines[i]}: {text[i]!r}) "
+            f"and numbers (line {lines[j]}: {text[j]!r}); give every time in one "
+            "form: numbers (e.g. seconds or a frame index) or ISO stamps"
+        )
     if bad.any():
         i = int(np.argmax(bad))
         raise DataError(
