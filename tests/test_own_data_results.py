@@ -285,3 +285,14 @@ def test_json_outputs_hold_null_not_nan(run, npz, tmp_path, capsys):
                       capsys)  # fmt: skip
     assert rc == 0, err
     assert strict_json(tmp_path / "i" / "edges.json")["metrics"]["auroc"] is None
+
+
+def test_a_start_past_the_last_window_names_the_largest_start(run, npz, capsys):
+    """--start 20 on 30 frames with a window of 22 was refused as 'needs 42 frames:
+    train a run with a shorter window (--set model.n_timesteps=30)', which would not
+    help; now the line names the largest start that fits (8), with --stride too."""
+    for extra in ([], ["--stride", "2"]):
+        rc, _, err = run_cli(["infer", str(run), "--data", str(npz), "--start", "20",
+                              *extra], capsys)  # fmt: skip
+        assert rc == 2 and len(err.splitlines()) == 1, err
+        assert "start 20" in err and "at most 8" in err and "n_timesteps=" not in err

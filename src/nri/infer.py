@@ -56,6 +56,12 @@ def _window_starts(
         raise DataError(f"start must be >= 0, got {start}")
     if stride is not None and stride < 1:
         raise DataError(f"stride must be >= 1, got {stride}")
+    if start is not None and w <= n_frames < start + w:  # shorter: check_data says
+        raise DataError(
+            f"start {start}: the encoder window of {w} frames (model.n_timesteps) "
+            f"from frame {start} ends after the last frame ({n_frames - 1}) of the "
+            f"data; give a start of at most {n_frames - w}"
+        )
     if start is not None and stride is None:
         return [start]
     return list(range(start or 0, n_frames - w + 1, stride or w))
