@@ -241,3 +241,49 @@ def test_numbers_beside_iso_stamps_are_named_as_a_mix(tmp_path):
     path = named_csv(tmp_path / "n.csv", numbers[:9] + ["noon"])
     with pytest.raises(DataError, match="'noon' is neither a number nor an ISO date"):
         read_series(path)
+
+
+# ------------------------- review: wide tables, 2-D name arrays, fractional steps
+
+
+def test_a_wide_table_is_refused_with_the_way_to_the_long_format(tmp_path, capsys):
+    """A table with a column per object and feature (no ``object`` column) gets one
+    line that says what the long format is and that pandas.melt makes it."""
+    t = np.arange(12.0)
+    wide = pd.DataFrame({"time": t, "a_x": t, "a_y": -t, "b_x": 2 * t, "b_y": t**2})
+    wide.to_csv(tmp_path / "wide.csv", index=False)
+    rc, _, err = run_cli(["import", str(tmp_path / "wide.csv"), "--out",
+                          str(tmp_path / "out")], capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1 and err.startswith("nri: error: ")
+    assert "no column 'object'" in err and "pandas.melt" in err, err
+    assert not (tmp_path / "out").exists()
+
+
+def test_name_arrays_of_two_axes_are_refused_not_flattened(tmp_path, capsys):
+    """``object_names`` of shape [2, 2] for 4 objects were read as a, b, c, d."""
+    x = np.random.default_rng(0).normal(size=(12, 4, 10, 2)).cumsum(2)
+    names = np.array([["a", "b"], ["c", "d"]])
+    np.savez(tmp_path / "n.npz", x=x, object_names=names)
+    rc, _, err = run_cli(["import", str(tmp_path / "n.npz"), "--out",
+                          str(tmp_path / "out")], capsys)  # fmt: skip
+    assert rc == 2 and len(err.splitlines()) == 1, err
+    assert "object_names has shape [2, 2]" in err and "one name per entry" in err, err
+    assert not (tmp_path / "out").exists()
+    np.savez(tmp_path / "ok.npz", x=x, object_names=names.ravel())
+    rc, _, err = run_cli(["import", str(tmp_path / "ok.npz"), "--out",
+                          str(tmp_path / "ok")], capsys)  # fmt: skip
+    assert rc == 0, err
+
+
+def test_forecast_steps_must_be_a_whole_number():
+    """``forecast(X, steps=2.5)`` failed deep in the model with a TypeError and
+    ``steps=True`` forecast one step: both are one line now."""
+    import nri
+
+    x = np.random.default_rng(0).normal(size=(12, 3, 12, 2)).cumsum(2)
+    model = nri.NRI(epochs=1, encoder_hidden_dim=8, decoder_hidden_dim=8,
+                    progress_bar=False, threads=1).fit(x)  # fmt: skip
+    for steps in (2.5, True, "3"):
+        with pytest.raises(DataError, match="a whole number >= 1"):
+            model.forecast(x, steps=steps)
+    assert model.forecast(x, steps=np.int64(2)).shape == (12, 3, 2, 2)

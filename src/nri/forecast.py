@@ -232,6 +232,10 @@ def forecast_trajectories(
     Raises:
         DataError: data that do not fit the run, a bad ``at``, a run without decoder.
     """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)):
+        raise DataError(
+            f"the number of forecast steps must be a whole number >= 1, got {n_steps!r}"
+        )
     if n_steps < 1:
         raise DataError(f"the number of forecast steps must be >= 1, got {n_steps}")
     if graph_mode not in ("argmax", "sample", "probs"):

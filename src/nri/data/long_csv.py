@@ -75,7 +75,9 @@ def _columns(path: Path, header: list[str]) -> tuple[list[str], bool]:
     if missing:
         raise DataError(
             f"{path}: no column {' or '.join(repr(c) for c in missing)} in the header "
-            f"{names}; expected columns sample, time, object, then one per feature"
+            f"{names}; expected columns sample, time, object, then one per feature "
+            "(one row per object and frame: a wide table with a column per object "
+            "and feature becomes one with pandas.melt, docs/own-data.md)"
         )
     return names, index
 

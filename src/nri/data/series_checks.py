@@ -128,7 +128,13 @@ def check_names(
     """``count`` names (default ``PREFIX0 ..``), unique and not empty."""
     if names is None:
         return tuple(f"{prefix}{i}" for i in range(count))
-    out = tuple(str(v) for v in np.asarray(names).ravel())
+    arr = np.asarray(names)
+    if arr.ndim != 1:
+        raise DataError(
+            f"{source}: {what} has shape {list(arr.shape)}; give one name per entry, "
+            f"a list of {count}"
+        )
+    out = tuple(str(v) for v in arr)
     if len(out) != count:
         raise DataError(f"{source}: {len(out)} {what} for {count} entries")
     empty = [i for i, v in enumerate(out) if not v.strip()]
