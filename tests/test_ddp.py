@@ -191,7 +191,8 @@ def test_two_processes_train_the_one_process_model(data, tmp_path, capsys):
     assert main(_args(data, one, 2)) == 0
     capsys.readouterr()
     cwd = tmp_path / "cwd"
-    _ddp(_args(data, two, 2), cwd)
+    proc = _ddp(_args(data, two, 2), cwd)
+    assert "distributed_backend=gloo" in proc.stderr + proc.stdout  # CPU processes
     assert _max_diff(_weights(one), _weights(two)) < 1e-5
     r1, r2 = _rows(one), _rows(two)
     assert len(r1) == len(r2) == 2 * 4 + 2  # 4 steps per epoch, a validation row each

@@ -172,9 +172,9 @@ def springs(reference_dir):
 
 @pytest.mark.slow
 def test_short_cpu_run_learns_above_chance_and_resumes(tmp_path, springs):
-    sets = [*QUIET, "train.epochs=4", "train.n_train=1000", "train.n_valid=64",
+    sets = [*QUIET, "train.epochs=3", "train.n_train=1000", "train.n_valid=64",
             "train.batch_size=16", "model.decoder_window=21",
-            "model.val_search_steps=2", "model.test_search_steps=10"]  # fmt: skip
+            "model.val_search_steps=2", "model.test_search_steps=3"]  # fmt: skip
     cfg = resolve(["modular_meta_springs5"], sets)
     res = fit(cfg, tmp_path / "mm", data=springs)
     assert res.monitor == "val/mse" and math.isfinite(res.best_score)
@@ -191,7 +191,10 @@ def test_short_cpu_run_learns_above_chance_and_resumes(tmp_path, springs):
     again = evaluate_run(res.run_dir, springs, write=False)
     assert again["acc_perm"] == m["acc_perm"] and again["mse"] == m["mse"]
     # resume continues from the stored structures and annealing state
-    more = resolve(["modular_meta_springs5"], [v.replace("s=4", "s=5") for v in sets])
+    more = resolve(
+        ["modular_meta_springs5"],
+        [v.replace("train.epochs=3", "train.epochs=4") for v in sets],
+    )
     res2 = fit(more, tmp_path / "mm", data=springs, resume=True)
     assert load_run(res2.run_dir, "last").model.train_structures.shape == (1000, 20)
 

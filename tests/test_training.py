@@ -1,7 +1,4 @@
-"""Training end to end: learning, resume, schedule, checkpoints, evaluation, DDP."""
-
-import subprocess
-import sys
+"""Training end to end: learning, resume, schedule, checkpoints, evaluation (DDP: test_ddp.py)."""
 
 import pytest
 import torch
@@ -121,20 +118,6 @@ def test_short_training_learns_the_graph(tmp_path, springs):
     assert metrics["acc"] > 0.7, metrics  # skip_first pins the types: raw accuracy
     assert metrics["auroc"] > 0.75
     assert metrics["mse_1"] < metrics["mse_20"]
-
-
-@pytest.mark.slow
-def test_ddp_two_cpu_processes_gloo(tmp_path, reference_dir):
-    cmd = [sys.executable, "-m", "nri.cli", "train", "--preset", "springs5", "--preset", "cpu",
-           "--data", str(reference_dir), "--out", str(tmp_path / "ddp"),
-           "--accelerator", "cpu", "--devices", "2", "--strategy", "ddp",
-           "--precision", "32-true", "--epochs", "1", "--set", "train.n_train=128",
-           "--set", "train.n_valid=64", "--set", "train.threads=1",
-           "--set", "train.progress_bar=false", "--no-eval"]  # fmt: skip
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert (tmp_path / "ddp" / "checkpoints" / "last.ckpt").exists()
-    assert "distributed_backend=gloo" in proc.stderr + proc.stdout
 
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path, springs, monkeypatch):
