@@ -246,3 +246,49 @@ def test_data_far_outside_the_training_range_get_a_notice():
     text = str(said[0].message)
     assert "mm.npy" in text and "'px' (training range [-2, 2]" in text
     assert "'py'" not in text and "units" in text
+
+
+def test_new_data_at_another_sampling_rate_get_a_notice(tmp_path):
+    """The time step of the training data's time column is kept with the run
+    (``data.json``); data whose frames are another time apart gave a plausible graph
+    and forecast without a word (the dynamics are learned per frame)."""
+    from _own_data import long_csv, own_arrays
+    from nri.config import resolve
+    from nri.data.custom import import_data
+    from nri.forecast import forecast_trajectories
+    from nri.infer import infer_edges
+    from nri.training.fit import fit
+
+    x, _ = own_arrays(n_samples=40)
+    t = x.shape[2]
+    long_csv(tmp_path / "train.csv", x, times=[f"{0.1 * k:.1f}" for k in range(t)])
+    import_data(tmp_path / "train.csv", tmp_path / "data", "own")
+    cfg = resolve(["cpu"], [
+        "data.suffix=own", "model.skip_first=true", "model.n_features=4",
+        "model.n_timesteps=12", "model.pred_steps=5", "model.test_horizon=3",
+        "model.encoder_hidden_dim=8", "model.decoder_hidden_dim=8",
+        "train.epochs=1", "train.batch_size=16", "train.progress_bar=false",
+        "train.threads=1", "train.precision=32-true"])  # fmt: skip
+    run = fit(cfg, tmp_path / "run", data=tmp_path / "data").run_dir
+    assert json.loads((run / "data.json").read_text())["time_step"] == pytest.approx(
+        0.1
+    )
+    same = long_csv(tmp_path / "same.csv", x[:4], times=[f"{5 + 0.1 * k:.1f}"
+                                                          for k in range(t)])  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        infer_edges(run, same)  # the same step (another start): no notice
+    other = long_csv(tmp_path / "fast.csv", x[:4], times=[f"{0.05 * k:.2f}"
+                                                           for k in range(t)])  # fmt: skip
+    for call in (lambda: infer_edges(run, other),
+                 lambda: forecast_trajectories(run, other, n_steps=2)):  # fmt: skip
+        with pytest.warns(DataNotice, match="frames are 0.05 apart") as said:
+            call()
+        text = str(said[0].message)
+        assert "fast.csv" in text and "trained on frames 0.1 apart" in text
+        assert "resample" in text
+    np.save(tmp_path / "x.npy", x[:4])
+    with warnings.catch_warnings(record=True) as said:  # no times: nothing to compare
+        warnings.simplefilter("always")
+        infer_edges(run, tmp_path / "x.npy")
+    assert not [w for w in said if "apart" in str(w.message)]

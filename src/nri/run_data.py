@@ -44,6 +44,7 @@ __all__ = [
     "encode",
     "match_series",
     "name_order",
+    "notice_time_step",
     "names_mismatch",
     "normalised",
     "reorder_edges",
@@ -250,6 +251,29 @@ def check_data(
             "longer samples or train a run with a shorter window "
             f"(--set model.n_timesteps={series.n_frames})"
         )
+    notice_time_step(series, run_dir)
+
+
+def notice_time_step(series: Series, run_dir: Path | None) -> None:
+    """A :class:`~nri.errors.DataNotice` when new data's frames are another time
+    apart than the run's training data (``time_step`` of ``RUN/data.json``, from the
+    time column of ``nri import``): the model's dynamics are learned per frame, so
+    another sampling rate gives a plausible but wrong graph and forecast. Silent
+    when either side has no time column."""
+    info = trained_info(run_dir)
+    trained, given = info.get("time_step"), series.time_step
+    if not trained or given is None or abs(given - trained) <= 1e-3 * abs(trained):
+        return
+    unit = " s" if series.time_origin is not None else ""
+    trained_unit = " s" if info.get("time_origin") else ""
+    warnings.warn(
+        f"{series.source}: its frames are {given:.6g}{unit} apart but the run "
+        f"{run_dir} was trained on frames {trained:.6g}{trained_unit} apart; the "
+        "model's dynamics are per frame, so resample the data to that step (or "
+        "check the unit of the time column)",
+        DataNotice,
+        stacklevel=3,
+    )
 
 
 def encode(run: LoadedRun, x: Tensor, gen: torch.Generator) -> Tensor:

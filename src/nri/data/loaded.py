@@ -91,6 +91,8 @@ class LoadedData:
             "object_names": list(meta.get("object_names", [])),
             "objects_named": meta.get("objects_named"),
             "has_edges": self.has_edges,
+            "time_step": meta.get("time_step"),  # None: no time column
+            "time_origin": meta.get("time_origin"),
             "splits": {
                 name: {"n_samples": int(s.x.shape[0]), "n_frames": int(s.x.shape[2])}
                 for name, s in self.splits.items()

@@ -102,6 +102,14 @@ class Series:
         return None if self.edges is None else n_edge_types(self.edges)
 
     @property
+    def time_step(self) -> float | None:
+        """The median step between frames, in the units of :attr:`times` (seconds
+        for ISO stamps), or None without times or with one frame."""
+        if self.times is None or self.times.shape[-1] < 2:
+            return None
+        return float(np.median(np.diff(self.times, axis=-1)))
+
+    @property
     def shared_edges(self) -> np.ndarray | None:
         """The one graph ``[E]`` of every sample when all samples have the same
         labels (a StructInfer-style data set, ``nri import --edges``), else None

@@ -139,6 +139,7 @@ def write_data_dir(
         "edges_layout": "[S, N, N] labels indexed [receiver, sender]; 0 = no "
         "interaction, 1..K-1 = interaction types, -1 = unknown",
         "time_origin": first.time_origin,
+        "time_step": first.time_step,  # checked against new data by nri infer/forecast
         "splits": {
             split: {
                 "n_samples": s.n_samples,
