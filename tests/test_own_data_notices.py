@@ -292,3 +292,39 @@ def test_new_data_at_another_sampling_rate_get_a_notice(tmp_path):
         warnings.simplefilter("always")
         infer_edges(run, tmp_path / "x.npy")
     assert not [w for w in said if "apart" in str(w.message)]
+
+
+def test_evaluating_a_run_on_its_re_imported_data_directory_gets_a_notice(tmp_path):
+    """``nri import`` into the directory a run was trained on replaced the data, and
+    ``nri evaluate RUN`` then scored the new files as if they were the run's own test
+    data. The run keeps a fingerprint of each split's files (``data.json``)."""
+    from _own_data import own_arrays
+    from nri.config import resolve
+    from nri.data.custom import import_data
+    from nri.evaluate import evaluate_run
+    from nri.training.fit import fit
+
+    x, adj = own_arrays(n_samples=40)
+    np.savez(tmp_path / "a.npz", x=x, edges=adj)
+    import_data(tmp_path / "a.npz", tmp_path / "data", "own")
+    cfg = resolve(["cpu"], [
+        "data.suffix=own", "model.skip_first=true", "model.n_features=4",
+        "model.n_timesteps=12", "model.pred_steps=5", "model.test_horizon=3",
+        "model.encoder_hidden_dim=8", "model.decoder_hidden_dim=8",
+        "train.epochs=1", "train.batch_size=16", "train.progress_bar=false",
+        "train.threads=1", "train.precision=32-true"])  # fmt: skip
+    run = fit(cfg, tmp_path / "run", data=tmp_path / "data").run_dir
+    prints = json.loads((run / "data.json").read_text())["fingerprints"]
+    assert sorted(prints) == ["test", "train", "valid"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataNotice)
+        evaluate_run(run, write=False)  # the files as trained: no notice
+    y, _ = own_arrays(n_samples=40, seed=1)  # other data of the same shape
+    np.savez(tmp_path / "b.npz", x=y, edges=adj)
+    import_data(tmp_path / "b.npz", tmp_path / "data", "own")
+    with pytest.warns(DataNotice, match="have changed since the run was trained"):
+        evaluate_run(run, write=False)
+    import_data(tmp_path / "b.npz", tmp_path / "other", "own")
+    with warnings.catch_warnings():  # another directory, given on purpose: no notice
+        warnings.simplefilter("error", DataNotice)
+        evaluate_run(run, tmp_path / "other", write=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,9 @@ from nri.data.dataset import (
     load_dataset,
     normalise,
 )
+from nri.data.files import split_fingerprint
 from nri.data.normalize import Normalizer
+from nri.errors import DataNotice
 from nri.eval_batch import resolve_eval_batch
 from nri.metrics import EdgeMetrics, HorizonMSE, Mean, json_text
 from nri.metrics_text import format_metrics
@@ -151,14 +154,15 @@ def evaluate_run(
     mc = cfg.model_config
     if data is None:
         data = run_data_path(run_dir, cfg)
+    info = trained_info(Path(run_dir))
     if not isinstance(data, LoadedData):
+        _notice_changed_files(Path(data), run_dir, cfg.data.suffix, split, info)
         data = load_dataset(
             data, cfg.data.suffix, splits=(split,), normalizer=run.normalizer
         )
     if split not in data.splits:
         raise RunError(f"the data set has no {split!r} split")
     check_finite_splits(data)  # data built in Python skip load_dataset's check
-    info = trained_info(Path(run_dir))
     trained_objects = tuple(str(n) for n in info.get("object_names", ()))
     if not allow_other_objects:
         data = _reorder(
@@ -306,3 +310,35 @@ def _headline(mc: Any, n_classes: int) -> str:
     k = getattr(mc, "n_edge_types", n_classes)
     skip = getattr(mc, "skip_first", False)
     return "acc_interaction" if skip and k != n_classes else "acc_perm"
+
+
+def _notice_changed_files(
+    path: Path,
+    run_dir: str | Path,
+    suffix: str | None,
+    split: str,
+    info: dict[str, Any],
+) -> None:
+    """A :class:`~nri.errors.DataNotice` when the run's own data directory holds
+    other files for ``split`` than when the run was trained (re-imported or
+    regenerated since: the metrics would be of other data than the run's). Runs
+    without fingerprints (older ones, data built in memory) and other directories
+    are not checked."""
+    trained = (info.get("fingerprints") or {}).get(split)
+    if not trained or not path.is_dir():
+        return
+    try:
+        own = run_data_path(run_dir)  # where the run's data are (its config)
+    except RunError:
+        return
+    if path.resolve() != own.resolve():
+        return  # other data, given on purpose
+    now = split_fingerprint(path, suffix or info.get("suffix") or "", split)
+    if now is not None and now != trained:
+        warnings.warn(
+            f"{path}: the files of its {split} split have changed since the run was "
+            "trained beside them (imported or generated again?); these metrics are "
+            "of the files as they are now, not of the run's own test data",
+            DataNotice,
+            stacklevel=3,
+        )

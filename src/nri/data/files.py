@@ -8,6 +8,7 @@ that ``nri import`` writes (system :data:`CUSTOM`: ``feat`` and optional ``edges
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
     "read_split",
     "resolve_dataset",
     "safe_name",
+    "split_fingerprint",
     "system_of",
 ]
 
@@ -240,3 +242,25 @@ def read_meta(root: Path, suffix: str) -> dict[str, Any] | None:
     if not isinstance(meta, dict) or meta.get("format") != "nri-dataset":
         raise DataError(f"{path} is not an nri data set metadata file")
     return meta
+
+
+def split_fingerprint(root: str | Path, suffix: str, split: str) -> str | None:
+    """A short SHA-256 of the files of one split (``*_{split}_{suffix}.npy``: their
+    names and bytes), kept in ``RUN/data.json`` so that a data directory re-imported
+    after training is noticed (:func:`nri.evaluate.evaluate_run`). The files, not
+    the loaded tensors: normalised values may round differently on other CPUs.
+    None when ``root`` is not a directory or holds no such file."""
+    root = Path(root)
+    if not root.is_dir():
+        return None
+    tail = f"_{split}_{suffix}.npy" if suffix else f"_{split}.npy"
+    files = sorted(p for p in root.iterdir() if p.name.endswith(tail) and p.is_file())
+    if not files:
+        return None
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode())
+        with path.open("rb") as fh:
+            for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()[:16]

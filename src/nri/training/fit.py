@@ -33,6 +33,7 @@ from nri.atomic import check_out_dir, write_text_atomic
 from nri.baselines.base import ClosedFormModel
 from nri.config import ConfigError, RunConfig
 from nri.data.dataset import LoadedData, Split, check_finite_splits, load_dataset
+from nri.data.files import split_fingerprint
 from nri.errors import DataNotice, TrainingStopped
 from nri.eval_batch import REF_OBJECTS, resolve_eval_batch
 from nri.models import candidates
@@ -201,9 +202,8 @@ def _start(
         write_text_atomic(
             run_dir / "normalizer.json", json.dumps(data.normalizer.to_dict(), indent=2)
         )
-        write_text_atomic(
-            run_dir / "data.json", json.dumps(data.describe(), indent=2) + "\n"
-        )
+        info = {**data.describe(), "fingerprints": _fingerprints(data)}
+        write_text_atomic(run_dir / "data.json", json.dumps(info, indent=2) + "\n")
 
     if issubclass(MODELS[config.model][0], ClosedFormModel):
         if not rank_zero:  # torchrun / srun started this one too: rank 0 fits
@@ -336,6 +336,17 @@ def _resolved(source: str) -> str:
     """A data path as an absolute path (a run directory then works from any working
     directory, issue 14 item 11); other sources (in-memory data) as they are."""
     return str(Path(source).resolve()) if source and Path(source).exists() else source
+
+
+def _fingerprints(data: LoadedData) -> dict[str, str]:
+    """``{split: fingerprint}`` of the data directory's files, for ``data.json``
+    (empty for data built in memory); :func:`nri.data.files.split_fingerprint`."""
+    out = {}
+    for split in ("train", "valid", "test"):
+        fp = split_fingerprint(data.source, data.suffix, split)
+        if fp is not None:
+            out[split] = fp
+    return out
 
 
 def _check_resume_config(run_dir: Path, config: RunConfig) -> None:
