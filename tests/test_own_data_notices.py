@@ -248,28 +248,34 @@ def test_data_far_outside_the_training_range_get_a_notice():
     assert "'py'" not in text and "units" in text
 
 
-def test_new_data_at_another_sampling_rate_get_a_notice(tmp_path):
-    """The time step of the training data's time column is kept with the run
-    (``data.json``); data whose frames are another time apart gave a plausible graph
-    and forecast without a word (the dynamics are learned per frame)."""
-    from _own_data import long_csv, own_arrays
+def _train_one_epoch(data: Path, out: Path) -> Path:
+    """A tiny NRI run (1 epoch) on the imported set ``own`` of 4-feature data."""
     from nri.config import resolve
-    from nri.data.custom import import_data
-    from nri.forecast import forecast_trajectories
-    from nri.infer import infer_edges
     from nri.training.fit import fit
 
-    x, _ = own_arrays(n_samples=40)
-    t = x.shape[2]
-    long_csv(tmp_path / "train.csv", x, times=[f"{0.1 * k:.1f}" for k in range(t)])
-    import_data(tmp_path / "train.csv", tmp_path / "data", "own")
     cfg = resolve(["cpu"], [
         "data.suffix=own", "model.skip_first=true", "model.n_features=4",
         "model.n_timesteps=12", "model.pred_steps=5", "model.test_horizon=3",
         "model.encoder_hidden_dim=8", "model.decoder_hidden_dim=8",
         "train.epochs=1", "train.batch_size=16", "train.progress_bar=false",
         "train.threads=1", "train.precision=32-true"])  # fmt: skip
-    run = fit(cfg, tmp_path / "run", data=tmp_path / "data").run_dir
+    return fit(cfg, out, data=data).run_dir
+
+
+def test_new_data_at_another_sampling_rate_get_a_notice(tmp_path):
+    """The time step of the training data's time column is kept with the run
+    (``data.json``); data whose frames are another time apart gave a plausible graph
+    and forecast without a word (the dynamics are learned per frame)."""
+    from _own_data import long_csv, own_arrays
+    from nri.data.custom import import_data
+    from nri.forecast import forecast_trajectories
+    from nri.infer import infer_edges
+
+    x, _ = own_arrays(n_samples=40)
+    t = x.shape[2]
+    long_csv(tmp_path / "train.csv", x, times=[f"{0.1 * k:.1f}" for k in range(t)])
+    import_data(tmp_path / "train.csv", tmp_path / "data", "own")
+    run = _train_one_epoch(tmp_path / "data", tmp_path / "run")
     assert json.loads((run / "data.json").read_text())["time_step"] == pytest.approx(
         0.1
     )
@@ -299,21 +305,13 @@ def test_evaluating_a_run_on_its_re_imported_data_directory_gets_a_notice(tmp_pa
     ``nri evaluate RUN`` then scored the new files as if they were the run's own test
     data. The run keeps a fingerprint of each split's files (``data.json``)."""
     from _own_data import own_arrays
-    from nri.config import resolve
     from nri.data.custom import import_data
     from nri.evaluate import evaluate_run
-    from nri.training.fit import fit
 
     x, adj = own_arrays(n_samples=40)
     np.savez(tmp_path / "a.npz", x=x, edges=adj)
     import_data(tmp_path / "a.npz", tmp_path / "data", "own")
-    cfg = resolve(["cpu"], [
-        "data.suffix=own", "model.skip_first=true", "model.n_features=4",
-        "model.n_timesteps=12", "model.pred_steps=5", "model.test_horizon=3",
-        "model.encoder_hidden_dim=8", "model.decoder_hidden_dim=8",
-        "train.epochs=1", "train.batch_size=16", "train.progress_bar=false",
-        "train.threads=1", "train.precision=32-true"])  # fmt: skip
-    run = fit(cfg, tmp_path / "run", data=tmp_path / "data").run_dir
+    run = _train_one_epoch(tmp_path / "data", tmp_path / "run")
     prints = json.loads((run / "data.json").read_text())["fingerprints"]
     assert sorted(prints) == ["test", "train", "valid"]
     with warnings.catch_warnings():
