@@ -57,10 +57,6 @@ def _array(x: Any, what: str) -> np.ndarray:
     return np.asarray(x)
 
 
-def _names(names: Any) -> tuple[str, ...] | None:
-    return None if names is None else tuple(str(name) for name in names)
-
-
 def _series(
     x: Any,
     what: str,
@@ -79,8 +75,8 @@ def _series(
         edges=e,
         source=what,
         n_edge_types=k,
-        feature_names=_names(feature_names),
-        object_names=_names(object_names),
+        feature_names=feature_names,
+        object_names=object_names,
     )
 
 

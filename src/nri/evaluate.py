@@ -156,7 +156,7 @@ def evaluate_run(
         data = run_data_path(run_dir, cfg)
     info = trained_info(Path(run_dir))
     if not isinstance(data, LoadedData):
-        _notice_changed_files(Path(data), run_dir, cfg.data.suffix, split, info)
+        _notice_changed_files(Path(data), cfg, split, info)
         data = load_dataset(
             data, cfg.data.suffix, splits=(split,), normalizer=run.normalizer
         )
@@ -313,27 +313,21 @@ def _headline(mc: Any, n_classes: int) -> str:
 
 
 def _notice_changed_files(
-    path: Path,
-    run_dir: str | Path,
-    suffix: str | None,
-    split: str,
-    info: dict[str, Any],
+    path: Path, cfg: Any, split: str, info: dict[str, Any]
 ) -> None:
-    """A :class:`~nri.errors.DataNotice` when the run's own data directory holds
-    other files for ``split`` than when the run was trained (re-imported or
-    regenerated since: the metrics would be of other data than the run's). Runs
-    without fingerprints (older ones, data built in memory) and other directories
-    are not checked."""
+    """A :class:`~nri.errors.DataNotice` when ``path`` is the run's own data
+    directory (``data.path`` of its config, stored resolved by :func:`fit` with the
+    fingerprints) and holds other files for ``split`` than when the run was trained
+    (re-imported or regenerated since: the metrics would be of other data than the
+    run's). Runs without fingerprints (older ones, data built in memory) and other
+    directories are not checked."""
     trained = (info.get("fingerprints") or {}).get(split)
-    if not trained or not path.is_dir():
+    own = cfg.data.path
+    if not trained or not own or not path.is_dir():
         return
-    try:
-        own = run_data_path(run_dir)  # where the run's data are (its config)
-    except RunError:
-        return
-    if path.resolve() != own.resolve():
+    if path.resolve() != Path(own).resolve():
         return  # other data, given on purpose
-    now = split_fingerprint(path, suffix or info.get("suffix") or "", split)
+    now = split_fingerprint(path, cfg.data.suffix or "", split)
     if now is not None and now != trained:
         warnings.warn(
             f"{path}: the files of its {split} split have changed since the run was "

@@ -34,6 +34,7 @@ from nri.data.series import Series
 from nri.data.series_checks import edge_labels
 from nri.errors import DataNotice
 from nri.models.nri import NRI
+from nri.run_notices import notice_far_from_training, notice_time_step
 from nri.training.run_dir import LoadedRun, load_run
 
 __all__ = [
@@ -44,7 +45,6 @@ __all__ = [
     "encode",
     "match_series",
     "name_order",
-    "notice_time_step",
     "names_mismatch",
     "normalised",
     "reorder_edges",
@@ -237,7 +237,8 @@ def check_data(
             f"{series.source} has {series.n_features} features per object but {where} "
             f"was trained on {mc.n_features}{which}; give the same features"
         )
-    trained = trained_info(run_dir).get("n_objects")
+    info = trained_info(run_dir)
+    trained = info.get("n_objects")
     if trained is not None and trained != series.n_objects and not allow_other_objects:
         raise DataError(
             f"{series.source} has {series.n_objects} objects but {where} was trained on "
@@ -251,29 +252,7 @@ def check_data(
             "longer samples or train a run with a shorter window "
             f"(--set model.n_timesteps={series.n_frames})"
         )
-    notice_time_step(series, run_dir)
-
-
-def notice_time_step(series: Series, run_dir: Path | None) -> None:
-    """A :class:`~nri.errors.DataNotice` when new data's frames are another time
-    apart than the run's training data (``time_step`` of ``RUN/data.json``, from the
-    time column of ``nri import``): the model's dynamics are learned per frame, so
-    another sampling rate gives a plausible but wrong graph and forecast. Silent
-    when either side has no time column."""
-    info = trained_info(run_dir)
-    trained, given = info.get("time_step"), series.time_step
-    if not trained or given is None or abs(given - trained) <= 1e-3 * abs(trained):
-        return
-    unit = " s" if series.time_origin is not None else ""
-    trained_unit = " s" if info.get("time_origin") else ""
-    warnings.warn(
-        f"{series.source}: its frames are {given:.6g}{unit} apart but the run "
-        f"{run_dir} was trained on frames {trained:.6g}{trained_unit} apart; the "
-        "model's dynamics are per frame, so resample the data to that step (or "
-        "check the unit of the time column)",
-        DataNotice,
-        stacklevel=3,
-    )
+    notice_time_step(series, info, where)
 
 
 def encode(run: LoadedRun, x: Tensor, gen: torch.Generator) -> Tensor:
@@ -301,35 +280,6 @@ def normalised(run: LoadedRun, series: Series) -> Tensor:
     x = normalise(run.normalizer, series.x, None, series.source, series.place)
     notice_far_from_training(run, series, x)
     return torch.from_numpy(x)
-
-
-FAR_FROM_TRAINING = 10.0  # |normalised value|: 4.5 training ranges beyond the range
-
-
-def notice_far_from_training(run: LoadedRun, series: Series, x: np.ndarray) -> None:
-    """One notice naming the features of ``series`` whose normalised values ``x``
-    (``[S, N, T, F]``) reach beyond +-FAR_FROM_TRAINING, i.e. lie several training
-    ranges outside the range the model saw: most likely other units (mm against m) or
-    a placeholder, and the graph and forecast of such data are extrapolations that
-    look like any other result."""
-    peak = np.abs(x).reshape(-1, x.shape[-1]).max(axis=0)  # [F]
-    far = [f for f in range(x.shape[-1]) if peak[f] > FAR_FROM_TRAINING]
-    if not far:
-        return
-    norm = run.normalizer
-    names = norm.names if len(norm.names) == x.shape[-1] else series.feature_names
-    said = ", ".join(
-        f"{names[f]!r} (training range [{norm.mins[norm.groups[f]]:g}, "
-        f"{norm.maxs[norm.groups[f]]:g}], normalised up to {peak[f]:.3g})"
-        for f in far
-    )
-    warnings.warn(
-        f"{series.source}: feature(s) {said} lie far outside the values the run was "
-        "trained on (normalised to [-1, 1]); the graph and forecast extrapolate: check "
-        "that the data are in the units of the training data",
-        DataNotice,
-        stacklevel=3,
-    )
 
 
 def with_true_edges(

@@ -119,27 +119,13 @@ def read_npz(
     return make_series(
         get[x_key],
         edges=get.get("edges"),
-        feature_names=_opt(get, "feature_names", path),
-        object_names=_opt(get, "object_names", path),
-        sample_names=_opt(get, "sample_names", path),
+        feature_names=get.get("feature_names"),
+        object_names=get.get("object_names"),
+        sample_names=get.get("sample_names"),  # names: checked by make_series
         source=str(path),
         edge_threshold=edge_threshold,
         n_edge_types=n_edge_types,
     )
-
-
-def _opt(arrays: dict[str, np.ndarray], key: str, path: Path) -> tuple[str, ...] | None:
-    """The names stored under ``key`` (None: absent): one axis, one name per entry
-    (:func:`make_series` checks their number and that they are unique)."""
-    if key not in arrays:
-        return None
-    names = arrays[key]
-    if names.ndim != 1:
-        raise DataError(
-            f"{path}: {key} has shape {list(names.shape)}; give one name per entry, "
-            "a list (one axis)"
-        )
-    return tuple(str(v) for v in names)
 
 
 def read_series(

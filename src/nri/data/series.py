@@ -16,6 +16,7 @@ models is :mod:`nri.data.splits` (docs/data.md).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -157,9 +158,9 @@ class Series:
 def make_series(
     x: np.ndarray,
     edges: np.ndarray | None = None,
-    feature_names: tuple[str, ...] | None = None,
-    object_names: tuple[str, ...] | None = None,
-    sample_names: tuple[str, ...] | None = None,
+    feature_names: Sequence[str] | np.ndarray | None = None,
+    object_names: Sequence[str] | np.ndarray | None = None,
+    sample_names: Sequence[str] | np.ndarray | None = None,
     source: str = "array",
     times: np.ndarray | None = None,
     time_origin: str | None = None,

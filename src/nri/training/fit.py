@@ -38,6 +38,7 @@ from nri.errors import DataNotice, TrainingStopped
 from nri.eval_batch import REF_OBJECTS, resolve_eval_batch
 from nri.models import candidates
 from nri.registry import MODELS
+from nri.sim.io import SPLITS
 from nri.training.checkpoint import (
     atomic_torch_save,
     safe_load,
@@ -341,12 +342,10 @@ def _resolved(source: str) -> str:
 def _fingerprints(data: LoadedData) -> dict[str, str]:
     """``{split: fingerprint}`` of the data directory's files, for ``data.json``
     (empty for data built in memory); :func:`nri.data.files.split_fingerprint`."""
-    out = {}
-    for split in ("train", "valid", "test"):
-        fp = split_fingerprint(data.source, data.suffix, split)
-        if fp is not None:
-            out[split] = fp
-    return out
+    prints = {
+        split: split_fingerprint(data.source, data.suffix, split) for split in SPLITS
+    }
+    return {split: fp for split, fp in prints.items() if fp is not None}
 
 
 def _check_resume_config(run_dir: Path, config: RunConfig) -> None:
